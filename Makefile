@@ -1,0 +1,43 @@
+# Two entry points on a fresh machine: `make demo` and `make test`. Everything else is set-up they call.
+SHELL := /bin/bash
+VENV  ?= .venv
+BIN   := $(VENV)/bin
+PYTHON ?= python3
+export INVOICE_LAB_DATA ?= $(abspath ../shared/data)
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test install sysdeps lint clean-check
+
+# The Python environment: a venv with the package (editable) and its dev tools, one kernel for papermill.
+install: $(VENV)/.installed
+$(VENV)/.installed: settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,pod]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name invoice-lab --display-name "invoice-lab" >/dev/null
+	touch $@
+
+# System packages some tests drive for real (a browser, shellcheck, tesseract); installed when missing and we are root.
+sysdeps:
+	@missing=""; for c in chromium:chromium chromedriver:chromium-driver shellcheck:shellcheck tesseract:tesseract-ocr; do \
+	  command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing system packages:$$missing (install them with apt-get)"; fi; fi
+
+# Main job on the bundled samples: OCR + fields of a receipt photo and a PDF invoice.
+demo: install
+	$(BIN)/invoice-lab demo
+
+# Every test: notebooks are clean and in sync with the package, then the notebook tests, then pytest.
+test: install sysdeps clean-check
+	$(BIN)/nbdev_test --n_workers 2 --do_print --timing
+	$(BIN)/pytest -q tests
+
+clean-check:
+	@snap() { find nbs invoice_lab -name '*.ipynb' -o -name '*.py' | sort | xargs cat | sha1sum; }; \
+	before=$$(snap); $(BIN)/nbdev_clean; $(BIN)/nbdev_export; \
+	if [ "$$before" != "$$(snap)" ]; then git --no-pager diff --stat -- nbs invoice_lab; \
+	  echo "notebooks were not clean, or invoice_lab/ was out of sync with nbs/ (now fixed in the work tree: commit it)"; exit 1; fi
