@@ -40,4 +40,9 @@ d = { 'settings': { 'branch': 'main',
                                   'invoice_lab.core.cache_dir': ('core.html#cache_dir', 'invoice_lab/core.py'),
                                   'invoice_lab.core.data_dir': ('core.html#data_dir', 'invoice_lab/core.py'),
                                   'invoice_lab.core.project_root': ('core.html#project_root', 'invoice_lab/core.py'),
-                                  'invoice_lab.core.sha256_of': ('core.html#sha256_of', 'invoice_lab/core.py')}}}
+                                  'invoice_lab.core.sha256_of': ('core.html#sha256_of', 'invoice_lab/core.py')},
+            'invoice_lab.extract': { 'invoice_lab.extract.Check': ('extract.html#check', 'invoice_lab/extract.py'),
+                                     'invoice_lab.extract.Field': ('extract.html#field', 'invoice_lab/extract.py'),
+                                     'invoice_lab.extract.LineItem': ('extract.html#lineitem', 'invoice_lab/extract.py'),
+                                     'invoice_lab.extract.Result': ('extract.html#result', 'invoice_lab/extract.py'),
+                                     'invoice_lab.extract.Result.value': ('extract.html#result.value', 'invoice_lab/extract.py')}}}
