@@ -1,0 +1,160 @@
+"""runpod/*.sh on CPU: syntax and lint, bootstrap's failure paths and CPU dry run, autostop's timers, in a fake /workspace."""
+import os, subprocess, sys, time
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RP = ROOT/'runpod'
+SCRIPTS = sorted(RP.glob('*.sh'))
+
+
+def test_scripts_exist():
+    assert {p.name for p in SCRIPTS} >= {'env.sh', 'bootstrap.sh', 'autostop.sh', 'build_wheelhouse.sh', 'setup_volume.sh'}
+
+
+@pytest.mark.parametrize('script', SCRIPTS, ids=lambda p: p.name)
+def test_bash_n(script):
+    r = subprocess.run(['bash', '-n', str(script)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize('script', SCRIPTS, ids=lambda p: p.name)
+def test_shellcheck(script):
+    r = subprocess.run(['shellcheck', '-x', str(script)], capture_output=True, text=True, cwd=RP)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def exe(path: Path, body: str):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('#!/usr/bin/env bash\n' + body + '\n'); path.chmod(0o755)
+
+
+@pytest.fixture
+def ws(tmp_path):
+    "A fake /workspace, a bin dir first on PATH for fake commands, and the env to run scripts with"
+    w, fake = tmp_path/'workspace', tmp_path/'bin'
+    w.mkdir(); fake.mkdir()
+    env = {'PATH': f'{fake}:/usr/bin:/bin', 'HOME': str(tmp_path), 'WORKSPACE': str(w), 'RUNPOD_POD_ID': '',
+           'AUTOSTOP_DIR': str(tmp_path/'autostop')}
+    return w, fake, env
+
+
+def venv(w: Path, python: str):
+    "A stand-in venv: bin/python runs `python`, and an activate script that puts bin/ first on PATH"
+    b = w/'venv-tilt'/'bin'
+    exe(b/'python', f'exec {python} "$@"')
+    (b/'activate').write_text(f'export VIRTUAL_ENV={b.parent}\nexport PATH="{b}:$PATH"\n')
+
+
+def weights(w: Path):
+    d = w/'models'/'snowflake-arctic-tilt-v1.3'; d.mkdir(parents=True)
+    (d/'config.json').write_text('{}'); (d/'model.safetensors').write_bytes(b'\0')
+
+
+def bootstrap(env, **kw):
+    return subprocess.run(['bash', str(RP/'bootstrap.sh')], env={**env, **kw}, capture_output=True, text=True, timeout=60)
+
+
+def failed_with(r, msg):
+    assert r.returncode != 0 and 'Ready' not in r.stdout, (r.stdout, r.stderr)
+    assert 'bootstrap: FAILED:' in r.stderr and msg in r.stderr, r.stderr
+
+
+def test_bootstrap_no_volume(ws, tmp_path):
+    failed_with(bootstrap(ws[2], WORKSPACE=str(tmp_path/'missing')), 'attach the network volume')
+
+
+def test_bootstrap_no_venv(ws):
+    failed_with(bootstrap(ws[2]), 'run runpod/setup_volume.sh once')
+
+
+def test_bootstrap_not_a_gpu_pod(ws):
+    w, _, env = ws; venv(w, sys.executable)
+    failed_with(bootstrap(env), 'nvidia-smi not found: this is not a GPU pod')
+
+
+def test_bootstrap_nvidia_smi_fails(ws):
+    w, fake, env = ws; venv(w, sys.executable)
+    exe(fake/'nvidia-smi', 'echo "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver"; exit 9')
+    failed_with(bootstrap(env), 'nvidia-smi failed: NVIDIA-SMI has failed')
+
+
+def test_bootstrap_no_torch(ws):
+    w, fake, env = ws; venv(w, sys.executable)     # the project's CPU venv has no torch
+    exe(fake/'nvidia-smi', 'echo "NVIDIA RTX A5000, 24000, 24564"')
+    r = bootstrap(env)
+    failed_with(r, "torch + CUDA check failed: ModuleNotFoundError: No module named 'torch'")
+    assert 'ok  GPU NVIDIA RTX A5000: 24000 MiB free of 24564 MiB' in r.stdout
+
+
+def test_bootstrap_no_weights(ws):
+    w, _, env = ws; venv(w, sys.executable)
+    failed_with(bootstrap(env, INVOICE_LAB_BOOTSTRAP_CPU='1'), 'TILT weights missing')
+
+
+def test_bootstrap_no_package(ws):
+    w, _, env = ws; venv(w, '/usr/bin/python3'); weights(w)   # system python: no invoice_lab
+    failed_with(bootstrap(env, INVOICE_LAB_BOOTSTRAP_CPU='1'), "import invoice_lab failed (ModuleNotFoundError: No module named 'invoice_lab')")
+
+
+def test_bootstrap_cpu_ready(ws):
+    w, _, env = ws; venv(w, sys.executable); weights(w)
+    r = bootstrap(env, INVOICE_LAB_BOOTSTRAP_CPU='1')
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[-1] == 'Ready' and 's since pod start' in lines[-2] and 'ok  invoice_lab 0.' in r.stdout
+
+
+def test_invoice_lab_requirements_swaps_onnxruntime():
+    r = subprocess.run(['bash', '-c', f'source {RP}/env.sh && invoice_lab_requirements {ROOT}'], capture_output=True, text=True)
+    reqs = r.stdout.split()
+    assert r.returncode == 0 and any(x.startswith('rapidocr') for x in reqs) and any(x.startswith('runpod') for x in reqs)
+    assert not [x for x in reqs if x.split('>')[0].split('=')[0] == 'onnxruntime']
+
+
+def autostop(env, *args, **kw):
+    return subprocess.Popen(['bash', str(RP/'autostop.sh'), *args], env={**env, **kw}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def pod(ws, tmp_path):
+    "A pod environment: RUNPOD_POD_ID, a runpodctl that records its arguments, an idle GPU, fast timers"
+    w, fake, env = ws
+    exe(fake/'runpodctl', f'echo "$@" >> {tmp_path}/runpodctl.log')
+    exe(fake/'nvidia-smi', f'cat {tmp_path}/gpu_util 2>/dev/null || echo 0')
+    env = {**env, 'RUNPOD_POD_ID': 'abc123', 'AUTOSTOP_POLL_S': '1', 'AUTOSTOP_IDLE_S': '2', 'AUTOSTOP_HARD_S': '60'}
+    return env, tmp_path
+
+
+def test_autostop_idle(pod):
+    env, tmp = pod
+    out, err = autostop(env, 'start').communicate(timeout=20)
+    assert (tmp/'runpodctl.log').read_text() == 'stop pod abc123\n'
+    assert 'stopping pod abc123: idle for' in out
+
+
+def test_autostop_hard_limit_while_busy(pod):
+    env, tmp = pod
+    (tmp/'gpu_util').write_text('87\n')
+    out, _ = autostop(env, 'start', AUTOSTOP_HARD_S='3').communicate(timeout=20)
+    assert 'hard limit of 3s reached' in out and (tmp/'runpodctl.log').read_text() == 'stop pod abc123\n'
+
+
+def test_autostop_cancel(pod):
+    env, tmp = pod
+    p = autostop(env, 'start', AUTOSTOP_IDLE_S='30')
+    for _ in range(50):
+        if (tmp/'autostop'/'pid').exists(): break
+        time.sleep(0.1)
+    st = subprocess.run(['bash', str(RP/'autostop.sh'), 'status'], env=env, capture_output=True, text=True)
+    assert 'autostop: running' in st.stdout
+    c = subprocess.run(['bash', str(RP/'autostop.sh'), 'cancel'], env=env, capture_output=True, text=True)
+    assert c.stdout.strip() == 'autostop: cancelled'
+    p.wait(timeout=10)
+    assert p.returncode == 0 and not (tmp/'runpodctl.log').exists()
+
+
+def test_autostop_needs_a_pod(ws):
+    p = autostop(ws[2], 'start'); out, err = p.communicate(timeout=10)
+    assert p.returncode == 1 and 'RUNPOD_POD_ID is not set' in err
