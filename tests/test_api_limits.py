@@ -148,7 +148,7 @@ def test_pages_option(client):
     r = client.post('/v1/ocr?pages=2-3', files={'file': ('x.pdf', data)}, headers=KEY)
     assert [p['index'] for p in r.json()['pages']] == [1, 2]
     err(client.post('/v1/ocr?pages=4', files={'file': ('x.pdf', data)}, headers=KEY), 422, 'bad_option')
-    err(client.post('/v1/ocr?pages=a-b', files={'file': ('x.pdf', data)}, headers=KEY), 400, 'bad_request')
+    err(client.post('/v1/ocr?pages=a-b', files={'file': ('x.pdf', data)}, headers=KEY), 422, 'bad_option')
 
 def test_unknown_engine_and_field(client):
     err(client.post('/v1/ocr?ocr=magic', files={'file': ('x.pdf', text_pdf())}, headers=KEY), 422, 'bad_option')
@@ -204,3 +204,9 @@ def test_cors_when_configured():
         assert r.headers['access-control-allow-origin'] == 'https://ok.example'
         r = c.options('/v1/ocr', headers={'Origin': 'https://evil.example', 'Access-Control-Request-Method': 'POST'})
         assert r.headers.get('access-control-allow-origin') != 'https://evil.example'
+
+
+def test_unknown_query_parameter(client):
+    r = client.post('/v1/ocr?field=total', files={'file': ('x.pdf', text_pdf())}, headers=KEY)
+    err(r, 422, 'bad_option')
+    assert "['field']" in r.json()['error']['message']
