@@ -1,7 +1,7 @@
 // invoice_lab demo page: upload a document, show the page with field boxes and the fields table.
 'use strict';
 const $ = (s) => document.querySelector(s);
-const COLORS = ['#2f6fde', '#d9480f', '#2f9e44', '#ae3ec9', '#e8590c', '#1098ad', '#c2255c', '#5c940d', '#f08c00', '#495057'];
+const COLORS = ['#2f6fde', '#e03131', '#2f9e44', '#ae3ec9', '#f76707', '#1098ad', '#c2255c', '#5c940d', '#8d5524', '#495057'];
 let file = null, result = null, shown = -1;
 
 function headers(type) {
@@ -51,16 +51,22 @@ async function showPage(i) {
 }
 
 function drawBoxes(w, h) {
-  const boxes = Object.entries(result.fields).map(([name, f], k) => [name, f, COLORS[k % COLORS.length]])
-    .filter(([, f]) => f && f.box && f.page === shown)
-    .map(([name, f, c]) => {
-      const [x0, y0, x1, y1] = f.box, d = document.createElement('div');
-      d.className = 'box'; d.dataset.field = name; d.title = `${name}: ${f.raw}`;
-      d.style.cssText = `--c:${c};left:${100 * x0 / w}%;top:${100 * y0 / h}%;` +
-                        `width:${100 * (x1 - x0) / w}%;height:${100 * (y1 - y0) / h}%`;
-      const label = document.createElement('span'); label.textContent = name; d.append(label);
-      return d;
-    });
+  // One box per distinct rectangle: fields read from the same words (total and currency) share it and its label.
+  const groups = new Map();
+  Object.entries(result.fields).forEach(([name, f], k) => {
+    if (!f || !f.box || f.page !== shown) return;
+    const key = f.box.map((v) => Math.round(v)).join(',');
+    if (!groups.has(key)) groups.set(key, {box: f.box, names: [], color: COLORS[k % COLORS.length], raw: f.raw});
+    groups.get(key).names.push(name);
+  });
+  const boxes = [...groups.values()].map(({box, names, color, raw}) => {
+    const [x0, y0, x1, y1] = box, d = document.createElement('div');
+    d.className = 'box'; d.dataset.field = names[0]; d.dataset.fields = names.join(' '); d.title = `${names.join(', ')}: ${raw}`;
+    d.style.cssText = `--c:${color};left:${100 * x0 / w}%;top:${100 * y0 / h}%;` +
+                      `width:${100 * (x1 - x0) / w}%;height:${100 * (y1 - y0) / h}%`;
+    const label = document.createElement('span'); label.textContent = names.join(' · '); d.append(label);
+    return d;
+  });
   $('#overlay').replaceChildren(...boxes);
 }
 
