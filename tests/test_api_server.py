@@ -1,0 +1,41 @@
+"""The API behind a real uvicorn socket: slow uploads time out with 408, warm-up failures show in /readyz."""
+import socket, threading, time
+import httpx, pytest, uvicorn
+import invoice_lab.api as api
+from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def server():
+    "A uvicorn server in a thread on a free loopback port, with a 1 s time limit"
+    app = api.create_app(api.ApiSettings(timeout_s=1.0), warm=False)
+    srv = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0, log_level='warning', lifespan='on'))
+    th = threading.Thread(target=srv.run, daemon=True); th.start()
+    while not srv.started: time.sleep(0.05)
+    yield srv.servers[0].sockets[0].getsockname()[1]
+    srv.should_exit = True; th.join(10)
+
+
+def test_slow_upload_times_out(server):
+    with socket.create_connection(('127.0.0.1', server), timeout=10) as s:
+        s.sendall(b'POST /v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\nContent-Length: 100000\r\n\r\n%PDF-1.4\n')
+        t = time.perf_counter()
+        reply = s.recv(4096).decode()
+    assert reply.startswith('HTTP/1.1 408'), reply
+    assert '"upload_timeout"' in reply and 0.9 < time.perf_counter() - t < 5
+
+
+def test_health_over_the_socket(server):
+    assert httpx.get(f'http://127.0.0.1:{server}/healthz').json() == {'status': 'ok'}
+
+
+def test_readyz_reports_a_failed_warm_up(monkeypatch):
+    def broken(settings): raise RuntimeError('model file missing')
+    monkeypatch.setattr(api, 'warm_up', broken)
+    with TestClient(api.create_app(api.ApiSettings())) as c:
+        for _ in range(100):
+            r = c.get('/readyz')
+            if r.json().get('error', {}).get('code') != 'not_ready': break
+            time.sleep(0.05)
+        assert r.status_code == 503 and r.json()['error'] == {'code': 'warm_up_failed', 'message': 'RuntimeError: model file missing'}
+        assert c.get('/healthz').status_code == 200
