@@ -86,6 +86,7 @@ def main():
     ap.add_argument('--threads', type=int, default=2, help="server worker threads (this machine: 2 cores)")
     a = ap.parse_args()
     data, port, key = SAMPLE.read_bytes(), free_port(), secrets.token_hex(16)
+    load_before = os.getloadavg()[0]
     url, headers = f'http://127.0.0.1:{port}', {'X-API-Key': key}
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, 'INVOICE_LAB_API_KEY': key, 'INVOICE_LAB_CACHE': cache,
@@ -115,6 +116,7 @@ def main():
     res = {
         'n': a.n, 'concurrency': a.concurrency, 'server_threads': a.threads, 'cpu_count': os.cpu_count(),
         'python': platform.python_version(), 'sample': SAMPLE.name, 'startup_to_ready_s': round(ready_s, 2),
+        'loadavg_1min': {'before': round(load_before, 2), 'after': round(os.getloadavg()[0], 2)},
         'baseline': {'n': a.baseline, 'p50_ms': round(1000*statistics.median(b_lat), 1), 'p95_ms': round(1000*pct(b_lat, 95), 1),
                      'throughput_rps': round(a.baseline/b_wall, 2)},
         'load': {'p50_ms': round(1000*statistics.median(lat), 1), 'p95_ms': round(1000*pct(lat, 95), 1),
@@ -136,7 +138,8 @@ def main():
             ('/healthz during load', f"{h['n']} req", f"{h['p50_ms']:.1f}", f"{h['p95_ms']:.1f}", '')]
     print(f"{'':26}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'req/s':>8}")
     for r in rows: print(f'{r[0]:26}{r[1]:>10}{r[2]:>10}{r[3]:>10}{r[4]:>8}')
-    print(f"errors: {errors}   throughput x{l['throughput_vs_sequential']} of sequential   ready after {ready_s:.1f} s")
+    print(f"errors: {errors}   throughput x{l['throughput_vs_sequential']} of sequential   ready after {ready_s:.1f} s   "
+          f"load average {res['loadavg_1min']['before']} -> {res['loadavg_1min']['after']} (other processes share the cores)")
     print(f"RSS MB: start {m['at_start']}, peak {m['peak']}, first quarter {m['first_quarter_median']}, "
           f"last quarter {m['last_quarter_median']} (x{m['last_vs_first_quarter']})")
     print(f'written to {OUT.relative_to(ROOT)}')

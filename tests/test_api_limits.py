@@ -1,5 +1,5 @@
 """Every limit and every bad input of the API, in-process: each must give its status and JSON error code, never a 500."""
-import io, tempfile, threading, time
+import io, os, tempfile, threading, time
 import pymupdf, pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
@@ -170,7 +170,10 @@ def test_upload_stays_in_memory(client, monkeypatch):
     "A multipart upload over the parser's 1 MB spool size never rolls over to a temp file"
     rolled = []
     monkeypatch.setattr(tempfile.SpooledTemporaryFile, 'rollover', lambda self: rolled.append(1))
-    big = text_pdf() + b'\n%' + b'x' * 2_500_000
+    pdf = pymupdf.open(stream=text_pdf())
+    pdf.embfile_add('blob.bin', os.urandom(2_500_000))
+    big = pdf.tobytes()
+    assert len(big) > 2_000_000
     r = upload(client, big)
     assert r.status_code == 200 and rolled == []
 
