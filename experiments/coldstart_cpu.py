@@ -24,7 +24,7 @@ def main():
     base = Path(tempfile.mkdtemp(prefix='coldstart-'))
     wh = Path(KEEP) if KEEP else base/'wheelhouse'; wh.mkdir(parents=True, exist_ok=True)
     py = sys.executable
-    q = dict(stdout=subprocess.DEVNULL)
+    q = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=base)  # cwd: imports must come from the venv, not the checkout
     # 1. the wheelhouse (network, once; on a pod this is build_wheelhouse.sh, not part of a cold start)
     t_wheel = timed([py, '-m', 'pip', 'wheel', '-q', '--wheel-dir', str(wh), *reqs()], **q)
     timed([py, '-m', 'pip', 'wheel', '-q', '--no-deps', '--wheel-dir', str(wh), str(ROOT)], **q)
@@ -37,9 +37,9 @@ def main():
         vpy = str(venv/'bin'/'python')
         env = {**os.environ, 'PIP_CONFIG_FILE': os.devnull, 'PIP_FIND_LINKS': '', 'PIP_EXTRA_INDEX_URL': '',
                'PIP_CONSTRAINT': '', 'PIP_NO_CACHE_DIR': '1'}
-        t_install = timed([vpy, '-m', 'pip', 'install', '-q', '--no-index', '--find-links', str(wh), 'invoice_lab'], env=env, **q)
+        t_install = timed([vpy, '-m', 'pip', 'install', '-q', '--no-index', '--find-links', str(wh), 'invoice_lab[pod]'], env=env, **q)
         t_import = timed([vpy, '-c', 'import invoice_lab.core, invoice_lab.extract, rapidocr, onnxruntime, fitz, runpod'], **q)
-        n_inst = len(subprocess.run([vpy, '-m', 'pip', 'list', '--format=freeze'], env=env, capture_output=True, text=True).stdout.split())
+        n_inst = len(subprocess.run([vpy, '-m', 'pip', 'list', '--format=freeze'], env=env, capture_output=True, text=True, cwd=base).stdout.split())
         runs.append(dict(venv_s=round(t_venv, 2), install_s=round(t_install, 2), first_import_s=round(t_import, 2), dists_installed=n_inst))
         print(f'run {i}: venv {t_venv:.1f}s  install {t_install:.1f}s  import {t_import:.1f}s  ({n_inst} dists)', flush=True)
         if i < RUNS - 1: shutil.rmtree(venv)
@@ -56,7 +56,8 @@ def main():
         boot.append(time.perf_counter() - t)
         if r.returncode: print(r.stdout, r.stderr); raise SystemExit('bootstrap.sh failed in CPU mode')
     med = lambda k: round(statistics.median(r[k] for r in runs), 2)
-    out = dict(machine=dict(python=platform.python_version(), cpus=os.cpu_count(), platform=platform.platform()),
+    out = dict(machine=dict(python=platform.python_version(), cpus=os.cpu_count(), platform=platform.platform(),
+                            load_avg_at_end=[round(x, 2) for x in os.getloadavg()]),
                wheelhouse=dict(wheels=len(wheels), size_mb=round(size_mb, 1), build_s=round(t_wheel, 1)),
                runs=runs, median=dict(venv_s=med('venv_s'), install_s=med('install_s'), first_import_s=med('first_import_s')),
                bootstrap_checks_cpu_s=dict(runs=[round(b, 2) for b in boot], median=round(statistics.median(boot), 2),
