@@ -25,7 +25,7 @@ class API:
     def __init__(self, **routes):
         self.routes = {'gpuTypes': 'gpu_a5000', 'podRentInterruptable': 'spot_create',
                        'podFindAndDeployOnDemand': 'ondemand_create', 'pod(input': 'pod_running',
-                       'podStop': 'pod_stop', 'podTerminate': 'pod_terminate', **routes}
+                       'podStop': 'pod_stop', 'podTerminate': 'pod_terminate', 'podBidResume': 'pod_bid_resume', **routes}
         self.calls, self.status = [], 200
     def __call__(self, url, headers=None, data=None, timeout=None):
         q = json.loads(data)['query']
@@ -106,6 +106,34 @@ def test_status_stop_terminate_use_remembered_pod(api, tmp_path):
     assert not (tmp_path/'pod.json').exists()
     with pytest.raises(PodError, match='none remembered'):
         rp.pod_status()
+
+
+def test_up_starts_the_stopped_spot_pod_again(api):
+    rp.remember({'id': 'x7k2m9q4w1abcd', 'name': 'invoice-lab'})
+    api.routes['pod(input'] = 'pod_exited'
+    pod = rp.pod_up(CFG)
+    assert api.ops() == ['pod(input', 'gpuTypes', 'podBidResume']
+    assert 'podBidResume(input: {podId: "x7k2m9q4w1abcd", bidPerGpu: 0.16, gpuCount: 1})' in api.calls[-1]['query']
+    assert pod['resumed'] and pod['desiredStatus'] == 'RUNNING'
+
+
+def test_up_when_running_rents_nothing(api):
+    rp.remember({'id': 'x7k2m9q4w1abcd', 'name': 'invoice-lab'})
+    assert rp.pod_up(CFG)['uptimeSeconds'] == 5400 and api.ops() == ['pod(input']
+
+
+def test_up_new_ignores_the_stopped_pod(api, tmp_path):
+    rp.remember({'id': 'old0000000000', 'name': 'invoice-lab'})
+    api.routes['pod(input'] = 'pod_exited'
+    assert rp.pod_up(CFG, new=True)['id'] == 'x7k2m9q4w1abcd' and api.ops() == ['gpuTypes', 'podRentInterruptable']
+    assert json.loads((tmp_path/'pod.json').read_text())['id'] == 'x7k2m9q4w1abcd'
+
+
+def test_resume_failure_says_what_to_do(api):
+    rp.remember({'id': 'x7k2m9q4w1abcd', 'name': 'invoice-lab'})
+    api.routes.update({'pod(input': 'pod_exited', 'podBidResume': 'no_instances'})
+    with pytest.raises(PodError, match='pod up --new'):
+        rp.pod_up(CFG)
 
 
 def test_missing_pod(api):
