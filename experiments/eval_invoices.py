@@ -5,6 +5,7 @@
    Also (--n-ocr) the same kind of invoices rasterised at 150 dpi and OCRed, as a stand-in for scans.
 2. REAL: the 49 ZUGFeRD/Factur-X sample PDFs in data_dir()/zugferd/test, labels = their fields.json (derived from the
    embedded XML). Once with the XML path OFF (visual extraction from the text layer) and once with it ON (must be exact).
+   Line items: the visual table reader's rows against the XML's invoice lines (matched one to one by amount).
 
 Which extractor runs: `invoice_lab.pipeline.extract` (receipt extractor + invoice reader + normalize + XML) when the
 receipt extractor is available, else the invoice reader (`extract_invoice_fields`) + `normalize_result` + the XML
@@ -24,7 +25,7 @@ from invoice_lab.extract import Result
 from invoice_lab.ocr import read_document
 from invoice_lab.normalize import normalize_result, normalize_amount
 from invoice_lab.invoice import extract_invoice_fields
-from invoice_lab.einvoice import read_einvoice, cross_check
+from invoice_lab.einvoice import read_einvoice, read_einvoice_items, cross_check
 from invoice_lab.synthetic import spec_for, render_pdf, labels_of
 
 OUT = Path(__file__).parent/'invoice_eval.json'
@@ -53,6 +54,21 @@ def printed(field, value, text):
         forms = {value, f'{dd}.{m}.{y}', f'{dd}/{m}/{y}', f'{dd}.{m}.{y[2:]}', f'{y}{m}{dd}'}
     else: forms = {value}
     return any(''.join(f.split()).casefold() in flat for f in forms)
+
+def match_items(got, want):
+    "Rows of `got` matched to `want` one to one by equal amount (ignoring sign) or description (the XML's line totals are gross in some files): (matched, descriptions equal among them)"
+    key = lambda v: abs(Decimal(v)) if v not in (None, '') else None
+    desc = lambda s: ' '.join(s.split()).casefold()
+    left, matched, same_desc = list(want), 0, 0
+    for g in got:
+        try: a = key(g.amount)
+        except Exception: continue
+        for w in left:
+            if (w.amount is not None and key(w.amount) == a) or (desc(w.description) and desc(g.description).startswith(desc(w.description)[:12])):
+                left.remove(w); matched += 1
+                same_desc += ' '.join(g.description.split()).casefold() == ' '.join(w.description.split()).casefold()
+                break
+    return matched, same_desc
 
 def pipeline_available():
     try:
@@ -135,7 +151,7 @@ def zugferd(engine):
     pdfs = sorted((data_dir()/'zugferd'/'test').glob('*.pdf'))
     out = {}
     for use_xml in (False, True):
-        ok, cnt, ms, misses, disagree = Counter(), Counter(), [], defaultdict(list), {}
+        ok, cnt, ms, misses, disagree, items = Counter(), Counter(), [], defaultdict(list), {}, Counter()
         for p in pdfs:
             lab = json.loads(Path(str(p)[:-4] + '.fields.json').read_text())
             r, t = run(p, use_xml, engine); ms.append(t/max(1, r.pages))
@@ -145,6 +161,9 @@ def zugferd(engine):
                 if f in ('date', 'due_date'): want = f'{want[:4]}-{want[4:6]}-{want[6:]}'
                 good = same(f, r.value(f), want); cnt[f] += 1; ok[f] += good
                 if not good: misses[f].append(p.stem)
+            if not use_xml and (want_items := read_einvoice_items(p)):
+                m, d = match_items(r.line_items, want_items)
+                items.update(docs=1, xml_rows=len(want_items), found_rows=len(r.line_items), matched=m, same_description=d)
             if use_xml:
                 bad = [c for c in r.checks if c.name.startswith('xml_matches_page_') and not c.ok]
                 if bad:
@@ -156,6 +175,9 @@ def zugferd(engine):
         out['xml_on' if use_xml else 'xml_off'] = dict(
             accuracy=acc, n_scored=dict(cnt), micro=round(sum(ok.values())/scored, 4),
             ms_per_page_median=round(statistics.median(ms), 2), misses=dict(misses) if not use_xml else {},
+            **({} if use_xml else {'line_items_vs_xml': dict(items, row_recall=round(items['matched']/max(1, items['xml_rows']), 4),
+                                                             row_precision=round(items['matched']/max(1, items['found_rows']), 4),
+                                                             description_equal=round(items['same_description']/max(1, items['matched']), 4))}),
             **({'page_vs_xml_disagreements': disagree} if use_xml else {}))
     out.update(kind='real: ZUGFeRD/Factur-X public sample invoices (DE/FR), labels from the embedded XML', n_docs=len(pdfs),
                note='49 files, ~39 distinct invoices; in 5 the XML disagrees with the printed page, so visual extraction '
@@ -190,6 +212,9 @@ def main():
           [(f, f"{off['accuracy'][f]:.3f}", f"{on['accuracy'][f]:.3f}", off['n_scored'][f]) for f in ZMAP],
           ('field', 'visual (xml off)', 'xml on', 'n'))
     print(f"micro: visual {off['micro']:.3f}, xml on {on['micro']:.3f} | median ms/page: visual {off['ms_per_page_median']}, xml on {on['ms_per_page_median']}")
+    li = off['line_items_vs_xml']
+    print(f"line items (visual table reader vs the XML's lines, rows matched by amount, {li['docs']} docs, {li['xml_rows']} XML rows): "
+          f"recall {li['row_recall']:.3f}, precision {li['row_precision']:.3f}, description equal {li['description_equal']:.3f} of matched")
     dis = on['page_vs_xml_disagreements']
     real = {s: d for s, d in dis.items() if any(not x['xml_value_printed'] for x in d)}
     print(f"files with a failed xml_matches_page_* check: {len(dis)}; in {len(real)} of them an XML value is printed nowhere on the page "
