@@ -38,6 +38,12 @@ def text_png(w=900, h=1200, lines=40) -> bytes:
     return buf.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def fresh_ocr_cache(tmp_path, monkeypatch):
+    "Each test starts with an empty OCR cache, so OCR really runs (the timing tests depend on it)"
+    monkeypatch.setenv('INVOICE_LAB_CACHE', str(tmp_path/'cache'))
+
+
 @pytest.fixture(scope='module')
 def client():
     app = create_app(ApiSettings(api_key='k3y', max_bytes=3_000_000, max_pages=20, max_pixels=30_000_000), warm=False)
