@@ -96,11 +96,15 @@ def main():
         proc = subprocess.Popen([str(cli), 'serve', '--port', str(port), '--threads', str(a.threads)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
+            deadline = time.time() + 300
             while True:
                 assert proc.poll() is None, proc.stderr.read().decode()
                 try:
-                    if httpx.get(url + '/readyz', timeout=2).status_code == 200: break
+                    r = httpx.get(url + '/readyz', timeout=2)
+                    if r.status_code == 200: break
+                    assert r.json()['error']['code'] != 'warm_up_failed', r.text
                 except httpx.TransportError: pass
+                assert time.time() < deadline, 'server not ready after 300 s'
                 time.sleep(0.2)
             ready_s = time.perf_counter() - t0
             sampler = RssSampler(proc.pid); sampler.start()

@@ -31,7 +31,9 @@ def server(tmp_path_factory):
         while True:
             assert proc.poll() is None, proc.stdout.read().decode()
             try:
-                if httpx.get(url + '/readyz', timeout=2).status_code == 200: break
+                r = httpx.get(url + '/readyz', timeout=2)
+                if r.status_code == 200: break
+                assert r.json()['error']['code'] != 'warm_up_failed', r.text
             except httpx.TransportError: pass
             assert time.time() < deadline, 'server not ready after 180 s'
             time.sleep(0.3)
