@@ -75,6 +75,6 @@ if ! cpu_mode; then
 fi
 
 took=$(( ($(date +%s%N) - start) / 1000000 ))
-since=$(ps -o etimes= -p 1 | tr -d ' ')
+since=$(ps -o etimes= -p 1 2>/dev/null | tr -d ' ') || since='?'   # PID 1 started with the pod
 echo "bootstrap: checks took ${took} ms; ${since} s since pod start"
 echo "Ready"

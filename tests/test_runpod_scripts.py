@@ -105,6 +105,52 @@ def test_bootstrap_cpu_ready(ws):
     assert lines[-1] == 'Ready' and 's since pod start' in lines[-2] and 'ok  invoice_lab 0.' in r.stdout
 
 
+def fake_gpu_stack(w: Path, fake: Path, tmp: Path):
+    "Stand-ins on CPU for what a set-up pod has: torch with CUDA, the TILT fork, nvidia-smi, jupyter, curl, runpodctl"
+    mods = tmp/'mods'
+    for f, body in {'torch/__init__.py': "__version__ = '2.6.0+cu124'\nclass cuda:\n    is_available = staticmethod(lambda: True)\nclass version:\n    cuda = '12.4'\n",
+                    'vllm/__init__.py': "__version__ = '0.8.3+tilt'\n", 'vllm/multimodal/__init__.py': '', 'vllm/multimodal/tilt_processor.py': '',
+                    'vllm/tilt/__init__.py': '', 'vllm/tilt/scheduler.py': ''}.items():
+        (mods/f).parent.mkdir(parents=True, exist_ok=True); (mods/f).write_text(body)
+    b = w/'venv-tilt'/'bin'
+    exe(b/'python', f'PYTHONPATH={mods} exec {sys.executable} "$@"')
+    (b/'activate').write_text(f'export VIRTUAL_ENV={b.parent}\nexport PATH="{b}:$PATH"\n')
+    exe(fake/'nvidia-smi', 'echo "NVIDIA RTX A5000, 24000, 24564"')
+    exe(b/'jupyter', f'case "$1" in kernelspec) echo "  invoice-lab    /x";; lab) echo "$@" > {tmp}/jupyter_args; touch {tmp}/jupyter_up;; esac')
+    exe(fake/'curl', f'[ -e {tmp}/jupyter_up ] && echo "{{}}"')
+    exe(fake/'runpodctl', f'echo "$@" >> {tmp}/runpodctl.log')
+    weights(w)
+
+
+def test_bootstrap_gpu_ready(ws, tmp_path):
+    "The whole GPU path on stand-ins: checks pass, JupyterLab started with a token and the kernel, autostop started"
+    w, fake, env = ws
+    fake_gpu_stack(w, fake, tmp_path)
+    r = bootstrap(env, RUNPOD_POD_ID='abc123', AUTOSTOP_HARD_S='1', AUTOSTOP_POLL_S='1')
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    for s in ['ok  GPU NVIDIA RTX A5000: 24000 MiB free of 24564 MiB', 'ok  torch 2.6.0+cu124 CUDA 12.4', 'ok  vLLM fork 0.8.3+tilt',
+              'ok  JupyterLab https://abc123-8888.proxy.runpod.net/lab?token=', 'ok  autostop: idle 30 min / hard 240 min']:
+        assert s in out, (s, out)
+    assert out.splitlines()[-1] == 'Ready'
+    token = (w/'.jupyter_token').read_text().strip()
+    assert len(token) == 48 and oct((w/'.jupyter_token').stat().st_mode)[-3:] == '600' and token in out
+    args = (tmp_path/'jupyter_args').read_text()
+    assert f'--ServerApp.token={token}' in args and '--port=8888' in args and 'default_kernel_name=invoice-lab' in args
+    assert 'runpod/env.sh' in (tmp_path/'.bashrc').read_text()
+    for _ in range(100):   # the autostop timer bootstrap started (hard limit 1 s here) stops the pod
+        if (tmp_path/'runpodctl.log').exists(): break
+        time.sleep(0.1)
+    assert (tmp_path/'runpodctl.log').read_text() == 'stop pod abc123\n'
+
+
+def test_bootstrap_fork_missing(ws, tmp_path):
+    w, fake, env = ws
+    fake_gpu_stack(w, fake, tmp_path)
+    (tmp_path/'mods'/'vllm'/'tilt'/'scheduler.py').unlink()
+    failed_with(bootstrap(env), "the Arctic-TILT vLLM fork is not importable (ModuleNotFoundError: No module named 'vllm.tilt.scheduler')")
+
+
 def test_invoice_lab_requirements_swaps_onnxruntime():
     r = subprocess.run(['bash', '-c', f'source {RP}/env.sh && invoice_lab_requirements {ROOT}'], capture_output=True, text=True)
     reqs = r.stdout.split()
