@@ -204,3 +204,24 @@ def test_autostop_cancel(pod):
 def test_autostop_needs_a_pod(ws):
     p = autostop(ws[2], 'start'); out, err = p.communicate(timeout=10)
     assert p.returncode == 1 and 'RUNPOD_POD_ID is not set' in err
+
+
+def run_script(name, env, **kw):
+    return subprocess.run(['bash', str(RP/name)], env={**env, **kw}, capture_output=True, text=True, timeout=60)
+
+
+def test_setup_volume_needs_the_fork_wheel(ws):
+    r = run_script('setup_volume.sh', ws[2])
+    assert r.returncode == 1 and 'no fork wheel in' in r.stderr and 'run runpod/build_wheelhouse.sh first' in r.stderr
+
+
+def test_setup_volume_needs_the_checkout(ws):
+    w, _, env = ws
+    (w/'wheelhouse-gpu').mkdir(); (w/'wheelhouse-gpu'/'vllm-0.8.3+tilt-cp311-cp311-linux_x86_64.whl').write_bytes(b'')
+    r = run_script('setup_volume.sh', env)
+    assert r.returncode == 1 and f'no project checkout at {w}/invoice_lab' in r.stderr
+
+
+def test_build_wheelhouse_needs_nvcc(ws):
+    r = run_script('build_wheelhouse.sh', ws[2])
+    assert r.returncode == 1 and 'nvcc not found: use a CUDA *devel* image' in r.stderr
