@@ -22,6 +22,7 @@ log "venv $INVOICE_LAB_VENV from $WHEELHOUSE (offline)"
 [ -x "$INVOICE_LAB_VENV/bin/python" ] || python3 -m venv "$INVOICE_LAB_VENV"
 pip_off=("$INVOICE_LAB_VENV/bin/pip" install -q --no-index --find-links "$WHEELHOUSE" -c "$HERE/constraints-gpu.txt")
 "${pip_off[@]}" "$fork_whl" -r "$HERE/requirements-gpu.txt" -r <(invoice_lab_requirements "$INVOICE_LAB_REPO")
+"${pip_off[@]}" --no-deps --force-reinstall opencv-python-headless   # cv2 from headless, not paddlex's opencv-contrib-python
 "${pip_off[@]}" --no-deps --no-build-isolation -e "$INVOICE_LAB_REPO"
 "$INVOICE_LAB_VENV/bin/python" -m ipykernel install --sys-prefix --name invoice-lab --display-name "invoice-lab (GPU)" >/dev/null
 
