@@ -39,3 +39,20 @@ def test_readyz_reports_a_failed_warm_up(monkeypatch):
             time.sleep(0.05)
         assert r.status_code == 503 and r.json()['error'] == {'code': 'warm_up_failed', 'message': 'RuntimeError: model file missing'}
         assert c.get('/healthz').status_code == 200
+
+
+def test_busy_when_the_queue_is_full(monkeypatch):
+    "With one thread and a queue of 2, a third concurrent upload gets 503 busy with Retry-After (the work: a 1 s stand-in)"
+    from test_api_limits import text_pdf
+    monkeypatch.setattr(api, 'ocr_document', lambda *a, **kw: time.sleep(1) or api.Document(source='x'))
+    app = api.create_app(api.ApiSettings(workers=1, queue=2), warm=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        out = []
+        def post(): out.append(c.post('/v1/ocr', content=text_pdf(), headers={'Content-Type': 'application/pdf'}))
+        ths = [threading.Thread(target=post) for _ in range(2)]
+        for t in ths: t.start()
+        time.sleep(0.3)
+        r = c.post('/v1/ocr', content=text_pdf(), headers={'Content-Type': 'application/pdf'})
+        for t in ths: t.join()
+    assert r.status_code == 503 and r.json()['error']['code'] == 'busy' and r.headers['retry-after'] == '5'
+    assert sorted(x.status_code for x in out) == [200, 200]
