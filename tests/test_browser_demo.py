@@ -121,3 +121,17 @@ def test_errors_are_shown(server, browser, tmp_path):
     expect(page.locator('#status.error')).to_contain_text('415 unsupported')
     assert page.locator('#right').is_hidden()
     page.close()
+
+
+def test_multi_page_pdf_pager(server, browser):
+    "A 2-page invoice: a pager appears, and page 2 shows exactly the boxes of the fields found on page 2"
+    page = open_page(browser, server)
+    page.set_input_files('#file', str(ROOT/'tests'/'fixtures'/'invoices'/'synth_0010.pdf'))
+    expect(page.locator('#status')).to_contain_text('in 2 page(s)', timeout=120_000)
+    assert page.locator('#pager button').count() == 2
+    page.click('#pager button:nth-child(2)')
+    expect(page.locator('#pager button.on')).to_have_text('page 2')
+    on_p2 = page.evaluate("Object.entries(result.fields).filter(([k, f]) => f && f.box && f.page === 1).map(([k]) => k)")
+    drawn = page.evaluate("[...document.querySelectorAll('#overlay .box')].flatMap(b => b.dataset.fields.split(' '))")
+    assert on_p2 and sorted(drawn) == sorted(on_p2), (drawn, on_p2)
+    page.close()
