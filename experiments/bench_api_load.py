@@ -15,6 +15,7 @@ misses the OCR cache and does the full work. Prints a table, writes experiments/
 import argparse, asyncio, json, os, platform, secrets, socket, statistics, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import httpx, psutil
+from invoice_lab.api import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT/'invoice_lab'/'assets'/'samples'/'receipt.jpg'
@@ -94,18 +95,9 @@ def main():
         cli = Path(sys.executable).parent/'invoice-lab'
         t0 = time.perf_counter()
         proc = subprocess.Popen([str(cli), 'serve', '--port', str(port), '--threads', str(a.threads)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.time() + 300
-            while True:
-                assert proc.poll() is None, proc.stderr.read().decode()
-                try:
-                    r = httpx.get(url + '/readyz', timeout=2)
-                    if r.status_code == 200: break
-                    assert r.json()['error']['code'] != 'warm_up_failed', r.text
-                except httpx.TransportError: pass
-                assert time.time() < deadline, 'server not ready after 300 s'
-                time.sleep(0.2)
+            wait_ready(url, 300, proc)
             ready_s = time.perf_counter() - t0
             sampler = RssSampler(proc.pid); sampler.start()
             b_lat, b_status, b_wall = asyncio.run(load(url, headers, data, a.baseline, 1))

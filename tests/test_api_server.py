@@ -1,19 +1,25 @@
 """The API behind a real uvicorn socket: slow uploads time out with 408, warm-up failures show in /readyz."""
 import socket, threading, time
+from contextlib import contextmanager
 import httpx, pytest, uvicorn
 import invoice_lab.api as api
 from fastapi.testclient import TestClient
 
 
-@pytest.fixture
-def server():
-    "A uvicorn server in a thread on a free loopback port, with a 1 s time limit"
-    app = api.create_app(api.ApiSettings(timeout_s=1.0), warm=False)
+@contextmanager
+def running(app):
+    "`app` served by uvicorn in a thread on a free loopback port; yields the port"
     srv = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0, log_level='warning', lifespan='on'))
     th = threading.Thread(target=srv.run, daemon=True); th.start()
     while not srv.started: time.sleep(0.05)
-    yield srv.servers[0].sockets[0].getsockname()[1]
-    srv.should_exit = True; th.join(10)
+    try: yield srv.servers[0].sockets[0].getsockname()[1]
+    finally: srv.should_exit = True; th.join(10)
+
+
+@pytest.fixture
+def server():
+    "A server with a 1 s time limit"
+    with running(api.create_app(api.ApiSettings(timeout_s=1.0), warm=False)) as port: yield port
 
 
 def test_slow_upload_times_out(server):
@@ -32,6 +38,8 @@ def test_health_over_the_socket(server):
 def test_readyz_reports_a_failed_warm_up(monkeypatch):
     def broken(settings): raise RuntimeError('model file missing')
     monkeypatch.setattr(api, 'warm_up', broken)
+    with running(api.create_app(api.ApiSettings())) as port:
+        with pytest.raises(RuntimeError, match='model file missing'): api.wait_ready(f'http://127.0.0.1:{port}', 20)
     with TestClient(api.create_app(api.ApiSettings())) as c:
         for _ in range(100):
             r = c.get('/readyz')

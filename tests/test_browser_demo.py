@@ -1,8 +1,9 @@
 """The demo page in a real headless Chromium: upload the bundled samples, see the fields and the boxes drawn over the page."""
 import json, os, socket, subprocess, sys, time
 from pathlib import Path
-import httpx, pytest
+import pytest
 from playwright.sync_api import expect, sync_playwright
+from invoice_lab.api import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT/'invoice_lab'/'assets'/'samples'
@@ -24,19 +25,10 @@ def server(tmp_path_factory):
     env = {**os.environ, 'INVOICE_LAB_API_KEY': KEY, 'INVOICE_LAB_CACHE': str(tmp_path_factory.mktemp('cache'))}
     cli = Path(sys.executable).parent/'invoice-lab'
     proc = subprocess.Popen([str(cli), 'serve', '--host', '127.0.0.1', '--port', str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f'http://127.0.0.1:{port}'
     try:
-        deadline = time.time() + 180
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            try:
-                r = httpx.get(url + '/readyz', timeout=2)
-                if r.status_code == 200: break
-                assert r.json()['error']['code'] != 'warm_up_failed', r.text
-            except httpx.TransportError: pass
-            assert time.time() < deadline, 'server not ready after 180 s'
-            time.sleep(0.3)
+        wait_ready(url, 180, proc)
         yield url
     finally:
         proc.terminate()
