@@ -223,7 +223,7 @@ def main():
           ('field', 'visual (xml off)', 'xml on', 'n'))
     print(f"micro: visual {off['micro']:.3f}, xml on {on['micro']:.3f} | median ms/page: visual {off['ms_per_page_median']}, xml on {on['ms_per_page_median']}")
     li = off['line_items_vs_xml']
-    print(f"line items (visual table reader vs the XML's lines, rows matched by amount, {li['docs']} docs, {li['xml_rows']} XML rows): "
+    print(f"line items (visual table reader vs the XML's lines, rows matched by amount or description, {li['docs']} docs, {li['xml_rows']} XML rows): "
           f"recall {li['row_recall']:.3f}, precision {li['row_precision']:.3f}, description equal {li['description_equal']:.3f} of matched")
     dis = on['page_vs_xml_disagreements']
     real = {s: d for s, d in dis.items() if any(not x['xml_value_printed'] for x in d)}
