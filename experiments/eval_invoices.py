@@ -150,8 +150,8 @@ def synthetic_ocr(n, engine):
                 ms_per_page_median_incl_ocr=round(statistics.median(ms), 1))
 
 def run_image(png):
-    from invoice_lab.ocr import run_ocr
-    doc = run_ocr(read_document(png, name='x.png'))
+    from invoice_lab.ocr import load_document
+    doc = load_document(png, name='x.png')
     fields, items = extract_invoice_fields(doc)
     return normalize_result(Result(source='x.png', pages=len(doc.pages), fields=fields, line_items=items), doc), 0.
 
