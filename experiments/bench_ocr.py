@@ -5,7 +5,8 @@ plus the PDF text layer of a generated digital invoice page.
 
 Each engine runs in its own subprocess, one after the other (so peak RSS is per engine and at most one
 worker runs), with `INVOICE_LAB_OCR_THREADS` threads. Seconds per page = `load_document(path, engine, cache=False)`
-(decode + OCR + layout), after one warm-up page that loads the models. Accuracy against the ground-truth lines
+(decode + OCR + layout), after one warm-up page that loads the models; CPU s = the CPU time that took (all
+threads, tesseract's child process included), a number that contention on a shared machine inflates far less. Accuracy against the ground-truth lines
 of `<id>.boxes.txt` (see ocr_metrics.py): word recall (upper-cased tokens, as multisets) and a box-aligned
 character error rate. Prints a table and writes experiments/ocr_benchmark.json. The CPU may be shared with
 other work: the load average is recorded next to the timings.
@@ -42,6 +43,11 @@ def peak_rss_mb() -> float:
     "Peak resident memory of this process or its largest child (tesseract runs as one), MB"
     return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)/1024
 
+def cpu_s() -> float:
+    "CPU seconds used so far by this process (all threads) and its finished children (tesseract)"
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
 def worker(engine:str, n:int, seed:int) -> dict:
     "Run one engine over the sample (or the digital page for pdf-text) in this process"
     from rapidfuzz.distance import Levenshtein
@@ -49,9 +55,11 @@ def worker(engine:str, n:int, seed:int) -> dict:
     if engine == 'pdf-text':
         pdf, lines = digital_page()
         read_document(pdf)
-        secs, doc = [], None
+        secs, cpus, doc = [], [], None
         for _ in range(50):
-            t = time.perf_counter(); doc = read_document(pdf); secs.append(time.perf_counter() - t)
+            t, c = time.perf_counter(), cpu_s()
+            doc = read_document(pdf)
+            secs.append(time.perf_counter() - t); cpus.append(cpu_s() - c)
         gt = '\n'.join(' '.join(l.split()) for l in lines)
         from invoice_lab.core import Word, Box
         found, total = word_recall([Word(text=w, box=Box(x0=0, y0=0, x1=1, y1=1)) for w in gt.split()], doc.words)
@@ -59,25 +67,27 @@ def worker(engine:str, n:int, seed:int) -> dict:
         real = []
         for f in sorted((data_dir()/'zugferd'/'test').glob('*.pdf')):
             t = time.perf_counter(); d = read_document(f); real += [(time.perf_counter() - t)/len(d.pages)]*len(d.pages)
-        return dict(engine=engine, pages=1, runs=len(secs), words=len(doc.words), secs=secs, found=found, total=total,
+        return dict(engine=engine, pages=1, runs=len(secs), words=len(doc.words), secs=secs, cpus=cpus, found=found, total=total,
                     edits=Levenshtein.distance(gt.upper(), doc.text.upper()), chars=len(gt), peak_rss_mb=peak_rss_mb(),
                     zugferd=dict(pages=len(real), median_s=round(statistics.median(real), 4), p90_s=round(quantile(real, 0.9), 4)))
     files = sample(n, seed)
     load_document(files[0], engine=engine, cache=False)
-    secs, found = [], dict(found=0, total=0, edits=0, chars=0)
+    secs, cpus, found = [], [], dict(found=0, total=0, edits=0, chars=0)
     per_doc = []
     for f in files:
-        t = time.perf_counter(); doc = load_document(f, engine=engine, cache=False); secs.append(time.perf_counter() - t)
+        t, c = time.perf_counter(), cpu_s()
+        doc = load_document(f, engine=engine, cache=False)
+        secs.append(time.perf_counter() - t); cpus.append(cpu_s() - c)
         gt = load_document(f, engine='boxes')
         fo, to = word_recall(gt.words, doc.words); e, c = char_errors(gt.pages[0], doc.words)
         for k, v in zip(('found', 'total', 'edits', 'chars'), (fo, to, e, c)): found[k] += v
-        per_doc.append(dict(id=f.stem, s=round(secs[-1], 3), recall=round(fo/max(to, 1), 3), cer=round(e/max(c, 1), 3)))
-    return dict(engine=engine, pages=len(files), version=doc.meta.get('ocr', ''), secs=secs, **found, peak_rss_mb=peak_rss_mb(), per_doc=per_doc)
+        per_doc.append(dict(id=f.stem, s=round(secs[-1], 3), cpu_s=round(cpus[-1], 3), recall=round(fo/max(to, 1), 3), cer=round(e/max(c, 1), 3)))
+    return dict(engine=engine, pages=len(files), version=doc.meta.get('ocr', ''), secs=secs, cpus=cpus, **found, peak_rss_mb=peak_rss_mb(), per_doc=per_doc)
 
 def summary(r:dict) -> dict:
     s = r['secs']
     return dict(engine=r['engine'], version=r.get('version', 'pymupdf'), pages=r['pages'], median_s=round(statistics.median(s), 4),
-                p90_s=round(quantile(s, 0.9), 4), peak_rss_mb=round(r['peak_rss_mb']), word_recall=round(r['found']/r['total'], 4),
+                p90_s=round(quantile(s, 0.9), 4), median_cpu_s=round(statistics.median(r['cpus']), 4), peak_rss_mb=round(r['peak_rss_mb']), word_recall=round(r['found']/r['total'], 4),
                 cer=round(r['edits']/r['chars'], 4), gt_words=r['total'], gt_chars=r['chars'],
                 **({'zugferd_pdf_pages': r['zugferd']} if 'zugferd' in r else {}))
 
@@ -100,12 +110,13 @@ def main():
         r = json.loads(p.stdout.strip().splitlines()[-1])
         row = summary(r) | dict(wall_s=round(time.time() - t0, 1), loadavg_start=round(load0, 2), loadavg_end=round(os.getloadavg()[0], 2))
         rows.append(row); raw[e] = r.get('per_doc')
-        print(f"{e:10} {row['pages']:4} pages  median {row['median_s']:.3f} s  p90 {row['p90_s']:.3f} s  "
+        print(f"{e:10} {row['pages']:4} pages  median {row['median_s']:.3f} s  p90 {row['p90_s']:.3f} s  cpu {row['median_cpu_s']:.3f} s  "
               f"RSS {row['peak_rss_mb']} MB  recall {row['word_recall']:.3f}  CER {row['cer']:.3f}  (load {load0:.1f})", flush=True)
-    hdr = f"{'engine':10} {'pages':>5} {'median s':>9} {'p90 s':>8} {'RSS MB':>7} {'recall':>7} {'CER':>6}"
+    hdr = f"{'engine':10} {'pages':>5} {'median s':>9} {'p90 s':>8} {'CPU s':>7} {'RSS MB':>7} {'recall':>7} {'CER':>6}"
     print('\n' + hdr + '\n' + '-'*len(hdr))
     for r in rows:
-        print(f"{r['engine']:10} {r['pages']:5} {r['median_s']:9.3f} {r['p90_s']:8.3f} {r['peak_rss_mb']:7} {r['word_recall']:7.3f} {r['cer']:6.3f}")
+        print(f"{r['engine']:10} {r['pages']:5} {r['median_s']:9.3f} {r['p90_s']:8.3f} {r['median_cpu_s']:7.3f} {r['peak_rss_mb']:7} "
+              f"{r['word_recall']:7.3f} {r['cer']:6.3f}")
         if z := r.get('zugferd_pdf_pages'):
             print(f"{'  zugferd':10} {z['pages']:5} {z['median_s']:9.3f} {z['p90_s']:8.3f}   (the 49 real digital PDFs, s/page to words)")
     out = dict(command=' '.join(sys.argv), n=a.n, seed=a.seed, threads=a.threads, cpus=os.cpu_count(),
