@@ -198,6 +198,7 @@ def main():
     ap.add_argument('--n-synthetic', type=int, default=150)
     ap.add_argument('--engine', choices=['auto', 'pipeline', 'invoice-reader'], default='auto',
                     help='auto: the pipeline when the receipt extractor is available, else the invoice reader alone')
+    ap.add_argument('--out', type=Path, default=OUT, help='JSON to write')
     ap.add_argument('--n-ocr', type=int, default=20, help='synthetic invoices to rasterise and OCR (0: skip; ~5-8 s each on 2 cores)')
     a = ap.parse_args()
     engine = a.engine if a.engine != 'auto' else 'pipeline' if pipeline_available() else 'invoice-reader'
@@ -209,7 +210,7 @@ def main():
     on = real['xml_on']
     res['zugferd']['xml_disagrees_with_page'] = sorted(s for s, d in on['page_vs_xml_disagreements'].items()
                                                       if any(not x['xml_value_printed'] for x in d))
-    OUT.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
+    a.out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
     table(f'SYNTHETIC ({a.n_synthetic} own reportlab invoices, engine {engine}): accuracy per field',
           [(f, f"{v:.3f}", syn['n_scored'][f]) for f, v in syn['accuracy'].items()], ('field', 'accuracy', 'n'))
     print('per language:', syn['per_language'], '| line items:', syn['line_items'], '| median ms/page:', syn['ms_per_page_median'])
@@ -233,6 +234,6 @@ def main():
         print(f'  {"XML∉PAGE" if stem in real else "visual  "} {stem}: ' +
               '; '.join(f"{x['field']}: {x['detail']}{'' if x['xml_value_printed'] else ' [xml value not on page]'}" for x in d))
     if ERRORS: print(f'{len(ERRORS)} documents raised (scored as nothing found):', *ERRORS[:10], sep='\n  ')
-    print(f'wrote {OUT}')
+    print(f'wrote {a.out}')
 
 if __name__ == '__main__': main()
