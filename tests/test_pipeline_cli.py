@@ -54,3 +54,7 @@ def test_demo_prints_a_table_and_json_per_sample():
     assert p.returncode == 0, p.stderr
     assert 'receipt.jpg: 1 page(s)' in p.stdout and 'invoice.pdf: 1 page(s)' in p.stdout, p.stdout[:500]
     assert p.stdout.count('{\n  "source": ') == 2 and '"total": {' in p.stdout
+
+def test_unknown_ocr_engine_is_refused_before_any_work():
+    p = run('extract', INVOICE, '--ocr', 'easyocr')
+    assert p.returncode == 2 and "unknown OCR engine 'easyocr'" in p.stderr and p.stdout == ''
