@@ -221,39 +221,45 @@ def _rows(e:Example, res, fields, form:str, fold:int, normalize:bool=True) -> li
                         page=fl.page if fl else None, box=fl.box if fl else None))
     return out
 
-def fold_model(train:list[Example], docs:dict, ocr:str, seed:int=0):
-    "`extract.train_model` on `train`, cached on disk by training set (labels, OCR text), OCR engine, seed and extractor source"
+def fold_model(train:list[Example], docs:dict[str, dict], seed:int=0):
+    "`extract.train_model` on `train` read with every OCR engine in `docs` (`{engine: {id: Document}}`), cached on disk"
     import invoice_lab.extract as X
     train = sorted(train, key=lambda e: e.id)
-    key = sha256_of(json.dumps([[(e.id, e.train_labels(), sha256_of(docs[e.id].text.encode())) for e in train], ocr, seed,
+    text = lambda e: sha256_of(''.join(d[e.id].text for d in docs.values()).encode())
+    key = sha256_of(json.dumps([[(e.id, e.train_labels(), text(e)) for e in train], ','.join(docs), seed,
                                 sha256_of(Path(X.__file__).read_bytes())]).encode())[:24]
     path = cache_dir()/'eval_models'/f'{key}.pkl'
     if path.exists():
         try: return X.FieldModel.load(path)
         except Exception: path.unlink()   # written by another version of the model format: train again
-    model = X.train_model([(docs[e.id], e.train_labels()) for e in train], seed=seed)
+    model = X.train_model([(d[e.id], e.train_labels()) for d in docs.values() for e in train], seed=seed)
     model.save(path)
     return model
 
 def run_cv(spec:DatasetSpec, examples:list[Example], docs:dict, folds:int=5, seed:int=0, ocr:str='boxes',
-           extractor:str='cpu', normalize:bool=True, use_xml:bool=False, progress:bool=False):
-    "Cross-validated predictions (`folds>1`) or the shipped model's (`folds=0`): `(rows, doc_timings, train_seconds)`"
+           extractor:str='cpu', normalize:bool=True, use_xml:bool=False, progress:bool=False, train_docs:dict|None=None):
+    "Cross-validated predictions (`folds>1`) or the shipped model's (`folds=0`): `(rows, doc_timings, train_seconds, errors)`"
+    train_docs = train_docs or {ocr: docs}
     import pandas as pd
     from tqdm import tqdm
     from invoice_lab.pipeline import extract
+    from invoice_lab.extract import Result
     fold_of = assign_folds(examples, folds, seed) if folds > 1 else {e.id: -1 for e in examples}
-    rows, tim, train_s = [], [], []
+    rows, tim, train_s, errors = [], [], [], []
     for k in sorted(set(fold_of.values())):
         model = None
         if k >= 0:
             t = time.perf_counter()
-            model = fold_model([e for e in examples if fold_of[e.id] != k], docs, ocr, seed)
+            model = fold_model([e for e in examples if fold_of[e.id] != k], train_docs, seed)
             train_s.append(time.perf_counter() - t)
         for e in tqdm([e for e in examples if fold_of[e.id] == k], desc=f'fold {k}', disable=not progress):
-            res = extract(e.path if use_xml else docs[e.id], ocr=ocr, extractor=extractor, use_xml=use_xml, model=model, normalize=normalize)
+            try: res = extract(e.path if use_xml else docs[e.id], ocr=ocr, extractor=extractor, use_xml=use_xml, model=model, normalize=normalize)
+            except Exception as ex:   # scored as nothing found, and listed: one bad document must not end the run
+                errors.append(dict(id=e.id, error=f'{type(ex).__name__}: {ex}'))
+                res = Result(source=e.path.name, pages=0)
             rows += _rows(e, res, spec.fields, spec.labels, k, normalize)
             tim.append(dict(id=e.id, fold=k, **res.timings_ms))
-    return pd.DataFrame(rows), pd.DataFrame(tim), train_s
+    return pd.DataFrame(rows), pd.DataFrame(tim), train_s, errors
 
 # %% ../nbs/05_eval.ipynb #0d8a59b3
 def error_split(scored, scored_gt, rule:str='loose'):
@@ -417,9 +423,10 @@ def previous_run(uri:str, experiment:str, tags:dict) -> Optional[dict]:
 
 # %% ../nbs/05_eval.ipynb #bd402d7d
 def run_name(dataset:str, split:str='train', ocr:str='boxes', extractor:str='cpu', folds:int=5,
-             normalize:bool=True, limit:int|None=None) -> str:
+             normalize:bool=True, limit:int|None=None, train_ocr:str='') -> str:
     "A file-safe name for an evaluation's settings, e.g. `sroie-train-rapidocr-cpu-cv5`"
     name = f"{Path(dataset).name}-{split}-{ocr}-{extractor}-{f'cv{folds}' if folds > 1 else 'shipped'}"
+    if folds > 1 and train_ocr and train_ocr != ocr: name += '-train' + train_ocr.replace(',', '+')
     return name + ('-nonorm' if not normalize else '') + (f'-n{limit}' if limit else '')
 
 # %% ../nbs/05_eval.ipynb #e70ff4d7
@@ -432,26 +439,29 @@ class EvalRun:
     scored: object                 # the scored predictions table
     summary: dict
     timings: dict
+    errors: list                   # documents the pipeline failed on (scored as nothing found)
     name: str = ''
 
 def evaluate(dataset:str='sroie', split:str='train', ocr:str='boxes', extractor:str='cpu', folds:int=5,
              limit:int|None=None, normalize:bool=True, seed:int=0, use_xml:bool=False, fields_map:str='',
-             progress:bool=False) -> EvalRun:
-    "Read, OCR, cross-validate and score one dataset split"
+             progress:bool=False, train_ocr:str='') -> EvalRun:
+    "Read, OCR, cross-validate and score one dataset split; fold models trained from `train_ocr` (engines, comma-separated; default `ocr`)"
     import numpy as np
     spec = dataset_spec(dataset, fields_map or None)
     examples = load_examples(spec, split, limit or None)
     if not examples: raise ValueError(f'no labelled documents in {spec.folder(split)}')
     docs, load_ms = load_docs(examples, ocr, progress)
-    rows, tim, train_s = run_cv(spec, examples, docs, folds, seed, ocr, extractor, normalize, use_xml, progress)
+    engines = train_ocr.split(',') if train_ocr and folds > 1 else [ocr]
+    train_docs = {o: docs if o == ocr else load_docs(examples, o, progress)[0] for o in engines}
+    rows, tim, train_s, errors = run_cv(spec, examples, docs, folds, seed, ocr, extractor, normalize, use_xml, progress, train_docs)
     scored = score_rows(rows, spec.labels)
     tim['load'] = tim.id.map(load_ms)
-    timings = {f'median_ms_{c}': round(float(np.median(tim[c])), 2) for c in tim.columns if c not in ('id', 'fold')}
+    timings = {f'median_ms_{c}': round(float(tim[c].median()), 2) for c in tim.columns if c not in ('id', 'fold')}
     if train_s: timings['train_s_per_fold'] = round(float(np.mean(train_s)), 2)
     params = dict(dataset=spec.name, split=split, ocr=ocr, extractor=extractor, folds=folds, limit=limit or 0,
-                  normalize=normalize, seed=seed, use_xml=use_xml, n_docs=len(examples), labels=spec.labels)
-    return EvalRun(params, examples, docs, scored, summarize(scored), timings,
-                   run_name(spec.name, split, ocr, extractor, folds, normalize, limit))
+                  normalize=normalize, seed=seed, use_xml=use_xml, n_docs=len(examples), labels=spec.labels, train_ocr=','.join(engines))
+    return EvalRun(params, examples, docs, scored, summarize(scored), timings, errors,
+                   run_name(spec.name, split, ocr, extractor, folds, normalize, limit, ','.join(engines)))
 
 # %% ../nbs/05_eval.ipynb #a29ff761
 def write_outputs(run:EvalRun, out_dir:str|Path, extra:dict|None=None) -> Path:
@@ -460,7 +470,8 @@ def write_outputs(run:EvalRun, out_dir:str|Path, extra:dict|None=None) -> Path:
     art.mkdir(parents=True, exist_ok=True)
     run.scored.to_json(art/'predictions.jsonl', orient='records', lines=True)
     m = out_dir/f'{run.name}.metrics.json'
-    m.write_text(json.dumps(dict(run=run.name, params=run.params, metrics=run.summary, timings=run.timings, **(extra or {})), indent=1))
+    m.write_text(json.dumps(dict(run=run.name, params=run.params, metrics=run.summary, timings=run.timings, errors=run.errors,
+                                 **(extra or {})), indent=1))
     return m
 
 def read_predictions(out_dir:str|Path, name:str):
@@ -488,12 +499,13 @@ def report(uri:str|None=None, datasets=None, metric:str='loose_f1'):
     import pandas as pd
     df = runs_frame(uri, datasets)
     if df.empty: return pd.DataFrame()
-    keys = ['tags.sprint', 'params.dataset', 'params.split', 'tags.ocr', 'tags.extractor', 'params.folds', 'params.normalize', 'params.limit']
+    if 'params.train_ocr' not in df: df['params.train_ocr'] = None
+    keys = ['tags.sprint', 'params.dataset', 'params.split', 'tags.ocr', 'params.train_ocr', 'tags.extractor', 'params.folds', 'params.normalize', 'params.limit']
     df = df.drop_duplicates(keys)
     cols = [c for c in df.columns if c.startswith(f'metrics.{metric}_')]
     order = [c for c in (f'metrics.{metric}_{f}' for f in dict.fromkeys((*SROIE_KEYS, *DATASETS['zugferd'].fields, 'micro'))) if c in cols]
     out = df[keys + order + ['params.n_docs']].copy()
-    out.columns = ['sprint', 'dataset', 'split', 'ocr', 'extractor', 'folds', 'normalize', 'limit'] + \
+    out.columns = ['sprint', 'dataset', 'split', 'ocr', 'train_ocr', 'extractor', 'folds', 'normalize', 'limit'] + \
                   [c[len(f'metrics.{metric}_'):] for c in order] + ['docs']
     return out.sort_values(['dataset', 'sprint', 'ocr', 'normalize'], ascending=[True, True, True, False]).reset_index(drop=True)
 
@@ -511,7 +523,7 @@ def eval_notebook() -> Path:
 
 def run_notebook(dataset:str='sroie', split:str='train', ocr:str='boxes', extractor:str='cpu', sprint:str='dev',
                  limit:int=0, folds:int=5, normalize:bool=True, tracking_uri:str='', out_dir:str|Path='',
-                 fields_map:str='', use_xml:bool=False, kernel:str='invoice-lab', record:bool=True) -> dict:
+                 fields_map:str='', use_xml:bool=False, kernel:str='invoice-lab', record:bool=True, train_ocr:str='') -> dict:
     "Run the evaluation notebook through papermill; returns its metrics (and writes the notebook and metrics.json)"
     import papermill as pm
     root = project_root() or Path.cwd()
@@ -519,12 +531,12 @@ def run_notebook(dataset:str='sroie', split:str='train', ocr:str='boxes', extrac
     out.mkdir(parents=True, exist_ok=True)
     uri = tracking_uri or default_tracking_uri()
     init_store(uri)
-    name = run_name(dataset, split, ocr, extractor, folds, normalize, limit)
+    name = run_name(dataset, split, ocr, extractor, folds, normalize, limit, train_ocr)
     nb = out/f'{name}.ipynb'
     pm.execute_notebook(str(eval_notebook()), str(nb), kernel_name=kernel, language='python', cwd=str(eval_notebook().parent), progress_bar=False,
                         parameters=dict(dataset=dataset, split=split, ocr=ocr, extractor=extractor, sprint=sprint,
                                         limit=limit, folds=folds, normalize=normalize, tracking_uri=uri,
-                                        out_dir=str(out.resolve()), fields_map=fields_map, use_xml=use_xml))
+                                        out_dir=str(out.resolve()), fields_map=fields_map, use_xml=use_xml, train_ocr=train_ocr))
     metrics = json.loads((out/f'{name}.metrics.json').read_text())
     log_artifacts(uri, metrics['run_id'], [nb])
     if record:
