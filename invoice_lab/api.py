@@ -176,14 +176,14 @@ def read_limited(data:bytes, name:str|None, settings:ApiSettings, pages:str|None
 def ocr_document(data, name, settings, engine='auto', pages=None) -> Document:
     "The `Document` (words and boxes) of an upload"
     from invoice_lab.ocr import load_document
-    return load_document(read_limited(data, name, settings, pages), engine=engine)
+    return load_document(read_limited(data, name, settings, pages), engine=engine, cache=False)
 
 def extract_document(data, name, settings, engine='auto', pages=None, fields=None, model=None) -> Result:
     "The `Result` of an upload (fields not in `fields` are `null`); a page selection skips the e-invoice XML"
     from invoice_lab.pipeline import extract
     keep = parse_fields(fields)
-    if pages: return extract(read_limited(data, name, settings, pages), ocr=engine, model=model, fields=keep)
-    return extract(data, ocr=engine, model=model, fields=keep, name=name or '<upload>',
+    if pages: return extract(read_limited(data, name, settings, pages), ocr=engine, model=model, fields=keep, cache=False)
+    return extract(data, ocr=engine, model=model, fields=keep, name=name or '<upload>', cache=False,
                    max_pages=settings.max_pages, max_pixels=settings.max_pixels)
 
 def render_page(data:bytes, settings:ApiSettings, page:int=0, max_side:int=1600) -> tuple[bytes, Page]:

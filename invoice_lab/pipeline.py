@@ -73,7 +73,7 @@ def _ocr_name(doc:Document) -> str:
 
 # %% ../nbs/04_pipeline.ipynb #dc9f1f88
 def extract(src:str|Path|bytes|Document, ocr:str='auto', extractor:str='cpu', use_xml:bool=True, model=None,
-            fields:list[str]|None=None, normalize:bool=True, name:str|None=None, **limits) -> Result:
+            fields:list[str]|None=None, normalize:bool=True, name:str|None=None, cache:bool=True, **limits) -> Result:
     "Fields, line items and checks of one document, with per-stage timings"
     keep = set(FIELDS if fields is None else fields)
     if bad := keep - set(FIELDS): raise ValueError(f'unknown fields {sorted(bad)}; known: {", ".join(FIELDS)}')
@@ -81,7 +81,7 @@ def extract(src:str|Path|bytes|Document, ocr:str='auto', extractor:str='cpu', us
     if isinstance(src, Document): doc = src
     else:
         with _timed(t, 'read'): doc = read_document(src, name=name, **limits)
-    with _timed(t, 'ocr'): doc = load_document(doc, engine=ocr)
+    with _timed(t, 'ocr'): doc = load_document(doc, engine=ocr, cache=cache)
     with _timed(t, 'extract'): found, items = page_fields(doc, extractor, model, keep)
     res = Result(source=Path(doc.source).name, pages=len(doc.pages), fields={k: f if k in keep else None for k, f in found.items()},
                  line_items=items, ocr=_ocr_name(doc), extractor=extractor)

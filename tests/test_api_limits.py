@@ -219,3 +219,12 @@ def test_unknown_query_parameter(client):
     r = client.post('/v1/ocr?field=total', files={'file': ('x.pdf', text_pdf())}, headers=KEY)
     err(r, 422, 'bad_option')
     assert "['field']" in r.json()['error']['message']
+
+
+def test_uploads_leave_no_ocr_text_on_disk(client, tmp_path):
+    "A public server keeps no copy of what clients send: neither /v1/ocr nor /v1/extract writes the OCR cache"
+    for path in ('/v1/ocr', '/v1/extract'):
+        r = upload(client, text_png(400, 300, 5), 'image/png', path=path)
+        assert r.status_code == 200, r.text
+    cache = tmp_path/'cache'
+    assert not [p for p in cache.rglob('*') if p.is_file()] if cache.exists() else True
