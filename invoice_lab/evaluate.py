@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 from .core import *
+from .extract import SROIE_NAMES
 
 # %% auto #0
-__all__ = ['SROIE_KEYS', 'DATASETS', 'RULES', 'DatasetSpec', 'parse_mapping', 'dataset_spec', 'Example', 'load_examples',
-           'assign_folds', 'loose', 'strict', 'same_value', 'true_value', 'score_rows', 'field_scores', 'summarize',
-           'flat_metrics', 'load_docs', 'fold_model', 'run_cv', 'error_split', 'plot_f1', 'true_boxes', 'gt_lines',
-           'draw_doc', 'default_tracking_uri', 'init_store', 'experiment_id', 'git_commit', 'log_run', 'log_artifacts',
+__all__ = ['DATASETS', 'RULES', 'DatasetSpec', 'parse_mapping', 'dataset_spec', 'Example', 'load_examples', 'assign_folds',
+           'loose', 'strict', 'same_value', 'true_value', 'score_rows', 'field_scores', 'summarize', 'flat_metrics',
+           'load_docs', 'fold_model', 'run_cv', 'error_split', 'plot_f1', 'true_boxes', 'gt_lines', 'draw_doc',
+           'default_tracking_uri', 'init_store', 'experiment_id', 'git_commit', 'log_run', 'log_artifacts',
            'runs_frame', 'previous_run', 'run_name', 'EvalRun', 'evaluate', 'write_outputs', 'read_predictions',
            'sprints_path', 'record_run', 'report', 'report_markdown', 'eval_notebook', 'run_notebook']
 
@@ -35,18 +36,15 @@ class DatasetSpec:
         return base/split if split and (base/split).is_dir() else base
 
 # %% ../nbs/05_eval.ipynb #54af2b0e
-SROIE_KEYS = {'vendor': 'company', 'vendor_address': 'address', 'date': 'date', 'total': 'total'}
-"SROIE's label keys for the contract fields; also the label form `extract.train_model` learns from"
-
 DATASETS = {
-    'sroie': DatasetSpec('sroie', 'sroie', SROIE_KEYS, labels='raw'),
+    'sroie': DatasetSpec('sroie', 'sroie', SROIE_NAMES, labels='raw'),
     'zugferd': DatasetSpec('zugferd', 'zugferd', {
         'vendor': 'seller.name', 'customer': 'buyer.name', 'invoice_number': 'invoice_number',
         'vendor_address': ['seller.address.LineOne', 'seller.address.PostcodeCode', 'seller.address.CityName'],
         'date': 'issue_date', 'due_date': 'due_date', 'currency': 'currency',
         'subtotal': 'net_total', 'tax': 'tax_total', 'total': 'grand_total'}, labels='value'),
 }
-"The labelled sets under `data_dir()`, by name"
+"The labelled sets under `data_dir()`, by name (SROIE's keys are `extract.SROIE_NAMES`, the label form `train_model` learns from)"
 
 # %% ../nbs/05_eval.ipynb #8c8cb7e9
 def parse_mapping(s:str) -> dict:
@@ -81,7 +79,7 @@ class Example:
 
     def train_labels(self) -> dict:
         "The labels in the form `extract.train_model` learns from (SROIE's keys)"
-        return {k: self.labels.get(f) or '' for f, k in SROIE_KEYS.items()}
+        return {k: self.labels.get(f) or '' for f, k in SROIE_NAMES.items()}
 
 # %% ../nbs/05_eval.ipynb #1c9e2ba1
 def _get(d:dict, path:str):
@@ -503,7 +501,7 @@ def report(uri:str|None=None, datasets=None, metric:str='loose_f1'):
     keys = ['tags.sprint', 'params.dataset', 'params.split', 'tags.ocr', 'params.train_ocr', 'tags.extractor', 'params.folds', 'params.normalize', 'params.limit']
     df = df.drop_duplicates(keys)
     cols = [c for c in df.columns if c.startswith(f'metrics.{metric}_')]
-    order = [c for c in (f'metrics.{metric}_{f}' for f in dict.fromkeys((*SROIE_KEYS, *DATASETS['zugferd'].fields, 'micro'))) if c in cols]
+    order = [c for c in (f'metrics.{metric}_{f}' for f in dict.fromkeys((*SROIE_NAMES, *DATASETS['zugferd'].fields, 'micro'))) if c in cols]
     out = df[keys + order + ['params.n_docs']].copy()
     out.columns = ['sprint', 'dataset', 'split', 'ocr', 'train_ocr', 'extractor', 'folds', 'normalize', 'limit'] + \
                   [c[len(f'metrics.{metric}_'):] for c in order] + ['docs']
