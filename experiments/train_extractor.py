@@ -17,10 +17,11 @@ def main():
     ap.add_argument('--ocr', default='boxes,rapidocr', help='OCR engines whose output the model learns from, comma-separated')
     ap.add_argument('--out', default=str(DEFAULT_MODEL))
     ap.add_argument('--limit', type=int, default=None, help='only the first N receipts (a quick check)')
+    ap.add_argument('--cached-only', action='store_true', help='skip receipts an OCR engine has not cached yet')
     a = ap.parse_args()
     t = time.perf_counter()
-    m = build_default_model(tuple(a.ocr.split(',')), a.out, a.limit)
-    summary = dict(command=f'python experiments/train_extractor.py --ocr {a.ocr}' + (f' --limit {a.limit}' if a.limit else ''),
+    m = build_default_model(tuple(a.ocr.split(',')), a.out, a.limit, cached_only=a.cached_only)
+    summary = dict(command=f'python experiments/train_extractor.py --ocr {a.ocr}' + (f' --limit {a.limit}' if a.limit else '') + (' --cached-only' if a.cached_only else ''),
                    out=a.out, bytes=Path(a.out).stat().st_size, seconds=round(time.perf_counter() - t, 1),
                    **{k: v for k, v in m.meta.items() if k != 'params'}, params=m.meta.get('params'))
     print(json.dumps(summary, indent=1))
