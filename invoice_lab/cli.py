@@ -64,10 +64,11 @@ def eval_run(dataset: str = typer.Option('sroie', help="sroie, zugferd, or the p
              tracking_uri: str = typer.Option('', help="MLflow store (default sqlite:///<project>/experiments/mlflow.db)"),
              out_dir: str = typer.Option('', help="Output folder (default experiments/<sprint>)"),
              record: bool = typer.Option(True, help="Add the run to experiments/sprints.yaml"),
-             train_ocr: str = typer.Option('', help="OCR engines the fold models learn from, e.g. boxes,rapidocr (default: --ocr)")):
+             train_ocr: str = typer.Option('', help="OCR engines the fold models learn from, e.g. boxes,rapidocr (default: --ocr)"),
+             rescore: str = typer.Option('', help="With --no-normalize: score this earlier run's predictions (a run name in the output folder) again")):
     "Evaluate a dataset split end to end, cross-validated; log it to MLflow"
     from invoice_lab.evaluate import run_notebook
-    m = run_notebook(dataset, split, ocr, extractor, sprint, limit, folds, normalize, tracking_uri, out_dir, fields_map, use_xml, record=record, train_ocr=train_ocr)
+    m = run_notebook(dataset, split, ocr, extractor, sprint, limit, folds, normalize, tracking_uri, out_dir, fields_map, use_xml, record=record, train_ocr=train_ocr, rescore=rescore)
     print(f"{m['run']}  ({m['params']['n_docs']} documents, MLflow run {m['run_id']})")
     print(f"{'field':16}{'loose F1':>10}{'strict F1':>10}{'value acc':>10}")
     for f, s in m['metrics']['loose'].items():

@@ -16,8 +16,9 @@ __all__ = ['DATASETS', 'RULES', 'DatasetSpec', 'parse_mapping', 'dataset_spec', 
            'loose', 'strict', 'same_value', 'true_value', 'score_rows', 'field_scores', 'summarize', 'flat_metrics',
            'load_docs', 'fold_model', 'run_cv', 'error_split', 'plot_f1', 'true_boxes', 'gt_lines', 'draw_doc',
            'default_tracking_uri', 'init_store', 'experiment_id', 'git_commit', 'log_run', 'log_artifacts',
-           'runs_frame', 'previous_run', 'run_name', 'EvalRun', 'evaluate', 'write_outputs', 'read_predictions',
-           'sprints_path', 'record_run', 'report', 'report_markdown', 'eval_notebook', 'run_notebook']
+           'runs_frame', 'previous_run', 'rescored', 'run_name', 'EvalRun', 'evaluate', 'write_outputs',
+           'read_predictions', 'sprints_path', 'record_run', 'report', 'report_markdown', 'eval_notebook',
+           'run_notebook']
 
 # %% ../nbs/05_eval.ipynb #7429c921
 @dataclass
@@ -419,6 +420,17 @@ def previous_run(uri:str, experiment:str, tags:dict) -> Optional[dict]:
     out['sprint'] = r['tags.sprint']
     return out
 
+# %% ../nbs/05_eval.ipynb #59a5cf29
+def rescored(path:str|Path, examples:list[Example], normalize:bool=False):
+    "The predictions table of an earlier run at `path`, with each `value` its printed `raw` (normalization off)"
+    import pandas as pd
+    if normalize: raise ValueError('rescoring scores an earlier run with normalization off: pass normalize=False')
+    rows = pd.read_json(path, lines=True, dtype=False)[['id', 'fold', 'field', 'true', 'true_value', 'raw', 'value', 'conf', 'page', 'box']]
+    rows = rows.astype(object).where(rows.notna(), None)
+    if set(rows.id) != {e.id for e in examples}: raise ValueError(f'{path} holds other documents than this evaluation')
+    rows['value'] = [strict(r) if r is not None else None for r in rows.raw]
+    return rows
+
 # %% ../nbs/05_eval.ipynb #bd402d7d
 def run_name(dataset:str, split:str='train', ocr:str='boxes', extractor:str='cpu', folds:int=5,
              normalize:bool=True, limit:int|None=None, train_ocr:str='') -> str:
@@ -442,22 +454,26 @@ class EvalRun:
 
 def evaluate(dataset:str='sroie', split:str='train', ocr:str='boxes', extractor:str='cpu', folds:int=5,
              limit:int|None=None, normalize:bool=True, seed:int=0, use_xml:bool=False, fields_map:str='',
-             progress:bool=False, train_ocr:str='') -> EvalRun:
+             progress:bool=False, train_ocr:str='', rescore:str='') -> EvalRun:
     "Read, OCR, cross-validate and score one dataset split; fold models trained from `train_ocr` (engines, comma-separated; default `ocr`)"
-    import numpy as np
+    import numpy as np, pandas as pd
     spec = dataset_spec(dataset, fields_map or None)
     examples = load_examples(spec, split, limit or None)
     if not examples: raise ValueError(f'no labelled documents in {spec.folder(split)}')
     docs, load_ms = load_docs(examples, ocr, progress)
     engines = train_ocr.split(',') if train_ocr and folds > 1 else [ocr]
-    train_docs = {o: docs if o == ocr else load_docs(examples, o, progress)[0] for o in engines}
-    rows, tim, train_s, errors = run_cv(spec, examples, docs, folds, seed, ocr, extractor, normalize, use_xml, progress, train_docs)
+    if rescore:
+        rows, tim, train_s, errors = rescored(rescore, examples, normalize), pd.DataFrame(dict(id=[e.id for e in examples])), [], []
+    else:
+        train_docs = {o: docs if o == ocr else load_docs(examples, o, progress)[0] for o in engines}
+        rows, tim, train_s, errors = run_cv(spec, examples, docs, folds, seed, ocr, extractor, normalize, use_xml, progress, train_docs)
     scored = score_rows(rows, spec.labels)
     tim['load'] = tim.id.map(load_ms)
     timings = {f'median_ms_{c}': round(float(tim[c].median()), 2) for c in tim.columns if c not in ('id', 'fold')}
     if train_s: timings['train_s_per_fold'] = round(float(np.mean(train_s)), 2)
     params = dict(dataset=spec.name, split=split, ocr=ocr, extractor=extractor, folds=folds, limit=limit or 0,
-                  normalize=normalize, seed=seed, use_xml=use_xml, n_docs=len(examples), labels=spec.labels, train_ocr=','.join(engines))
+                  normalize=normalize, seed=seed, use_xml=use_xml, n_docs=len(examples), labels=spec.labels, train_ocr=','.join(engines),
+                  rescored_from=Path(rescore).parent.name if rescore else '')
     return EvalRun(params, examples, docs, scored, summarize(scored), timings, errors,
                    run_name(spec.name, split, ocr, extractor, folds, normalize, limit, ','.join(engines)))
 
@@ -521,7 +537,8 @@ def eval_notebook() -> Path:
 
 def run_notebook(dataset:str='sroie', split:str='train', ocr:str='boxes', extractor:str='cpu', sprint:str='dev',
                  limit:int=0, folds:int=5, normalize:bool=True, tracking_uri:str='', out_dir:str|Path='',
-                 fields_map:str='', use_xml:bool=False, kernel:str='invoice-lab', record:bool=True, train_ocr:str='') -> dict:
+                 fields_map:str='', use_xml:bool=False, kernel:str='invoice-lab', record:bool=True, train_ocr:str='',
+                 rescore:str='') -> dict:
     "Run the evaluation notebook through papermill; returns its metrics (and writes the notebook and metrics.json)"
     import papermill as pm
     root = project_root() or Path.cwd()
@@ -534,7 +551,8 @@ def run_notebook(dataset:str='sroie', split:str='train', ocr:str='boxes', extrac
     pm.execute_notebook(str(eval_notebook()), str(nb), kernel_name=kernel, language='python', cwd=str(eval_notebook().parent), progress_bar=False,
                         parameters=dict(dataset=dataset, split=split, ocr=ocr, extractor=extractor, sprint=sprint,
                                         limit=limit, folds=folds, normalize=normalize, tracking_uri=uri,
-                                        out_dir=str(out.resolve()), fields_map=fields_map, use_xml=use_xml, train_ocr=train_ocr))
+                                        out_dir=str(out.resolve()), fields_map=fields_map, use_xml=use_xml, train_ocr=train_ocr,
+                                        rescore=rescore))
     metrics = json.loads((out/f'{name}.metrics.json').read_text())
     log_artifacts(uri, metrics['run_id'], [nb])
     if record:
