@@ -433,11 +433,11 @@ def rescored(path:str|Path, examples:list[Example], normalize:bool=False):
 
 # %% ../nbs/05_eval.ipynb #bd402d7d
 def run_name(dataset:str, split:str='train', ocr:str='boxes', extractor:str='cpu', folds:int=5,
-             normalize:bool=True, limit:int|None=None, train_ocr:str='') -> str:
+             normalize:bool=True, limit:int|None=None, train_ocr:str='', use_xml:bool=False) -> str:
     "A file-safe name for an evaluation's settings, e.g. `sroie-train-rapidocr-cpu-cv5`"
     name = f"{Path(dataset).name}-{split}-{ocr}-{extractor}-{f'cv{folds}' if folds > 1 else 'shipped'}"
     if folds > 1 and train_ocr and train_ocr != ocr: name += '-train' + train_ocr.replace(',', '+')
-    return name + ('-nonorm' if not normalize else '') + (f'-n{limit}' if limit else '')
+    return name + ('-xml' if use_xml else '') + ('-nonorm' if not normalize else '') + (f'-n{limit}' if limit else '')
 
 # %% ../nbs/05_eval.ipynb #e70ff4d7
 @dataclass
@@ -475,7 +475,7 @@ def evaluate(dataset:str='sroie', split:str='train', ocr:str='boxes', extractor:
                   normalize=normalize, seed=seed, use_xml=use_xml, n_docs=len(examples), labels=spec.labels, train_ocr=','.join(engines),
                   rescored_from=Path(rescore).parent.name if rescore else '')
     return EvalRun(params, examples, docs, scored, summarize(scored), timings, errors,
-                   run_name(spec.name, split, ocr, extractor, folds, normalize, limit, ','.join(engines)))
+                   run_name(spec.name, split, ocr, extractor, folds, normalize, limit, ','.join(engines), use_xml))
 
 # %% ../nbs/05_eval.ipynb #a29ff761
 def write_outputs(run:EvalRun, out_dir:str|Path, extra:dict|None=None) -> Path:
@@ -513,13 +513,14 @@ def report(uri:str|None=None, datasets=None, metric:str='loose_f1'):
     import pandas as pd
     df = runs_frame(uri, datasets)
     if df.empty: return pd.DataFrame()
-    if 'params.train_ocr' not in df: df['params.train_ocr'] = None
-    keys = ['tags.sprint', 'params.dataset', 'params.split', 'tags.ocr', 'params.train_ocr', 'tags.extractor', 'params.folds', 'params.normalize', 'params.limit']
+    for k in ('params.train_ocr', 'params.use_xml'):
+        if k not in df: df[k] = None
+    keys = ['tags.sprint', 'params.dataset', 'params.split', 'tags.ocr', 'params.train_ocr', 'tags.extractor', 'params.use_xml', 'params.folds', 'params.normalize', 'params.limit']
     df = df.drop_duplicates(keys)
     cols = [c for c in df.columns if c.startswith(f'metrics.{metric}_')]
     order = [c for c in (f'metrics.{metric}_{f}' for f in dict.fromkeys((*SROIE_NAMES, *DATASETS['zugferd'].fields, 'micro'))) if c in cols]
     out = df[keys + order + ['params.n_docs']].copy()
-    out.columns = ['sprint', 'dataset', 'split', 'ocr', 'train_ocr', 'extractor', 'folds', 'normalize', 'limit'] + \
+    out.columns = ['sprint', 'dataset', 'split', 'ocr', 'train_ocr', 'extractor', 'xml', 'folds', 'normalize', 'limit'] + \
                   [c[len(f'metrics.{metric}_'):] for c in order] + ['docs']
     return out.sort_values(['dataset', 'sprint', 'ocr', 'normalize'], ascending=[True, True, True, False]).reset_index(drop=True)
 
@@ -546,7 +547,7 @@ def run_notebook(dataset:str='sroie', split:str='train', ocr:str='boxes', extrac
     out.mkdir(parents=True, exist_ok=True)
     uri = tracking_uri or default_tracking_uri()
     init_store(uri)
-    name = run_name(dataset, split, ocr, extractor, folds, normalize, limit, train_ocr)
+    name = run_name(dataset, split, ocr, extractor, folds, normalize, limit, train_ocr, use_xml)
     nb = out/f'{name}.ipynb'
     pm.execute_notebook(str(eval_notebook()), str(nb), kernel_name=kernel, language='python', cwd=str(eval_notebook().parent), progress_bar=False,
                         parameters=dict(dataset=dataset, split=split, ocr=ocr, extractor=extractor, sprint=sprint,
