@@ -522,7 +522,10 @@ def report(uri:str|None=None, datasets=None, metric:str='loose_f1'):
     out = df[keys + order + ['params.n_docs']].copy()
     out.columns = ['sprint', 'dataset', 'split', 'ocr', 'train_ocr', 'extractor', 'xml', 'folds', 'normalize', 'limit'] + \
                   [c[len(f'metrics.{metric}_'):] for c in order] + ['docs']
-    return out.sort_values(['dataset', 'sprint', 'ocr', 'normalize'], ascending=[True, True, True, False]).reset_index(drop=True)
+    out['train_ocr'] = out.train_ocr.fillna(out.ocr)
+    same = [c for c in ('split', 'extractor', 'xml', 'folds', 'limit') if out[c].nunique(dropna=False) <= 1]
+    if (out.train_ocr == out.ocr).all(): same.append('train_ocr')
+    return out.drop(columns=same).sort_values(['dataset', 'sprint', 'ocr', 'normalize'], ascending=[True, True, True, False]).reset_index(drop=True)
 
 def report_markdown(table, metric:str='loose_f1') -> str:
     "The report as a Markdown table, scores with 3 decimals"
