@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # %% auto #0
 __all__ = ['Source', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError', 'EmptyDocument', 'CorruptDocument',
-           'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge', 'EngineUnavailable', 'Box', 'Word', 'Line',
-           'Page', 'Document', 'sha256_of']
+           'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge', 'TooManyPages', 'EngineUnavailable', 'Box',
+           'Word', 'Line', 'Page', 'Document', 'sha256_of']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -60,6 +60,10 @@ class UnsupportedDocument(InvoiceLabError, ValueError):
 class DocumentTooLarge(InvoiceLabError, ValueError):
     "Too many pages, too many pixels (decompression bombs) or too many bytes"
     code, status = 'too_large', 413
+
+class TooManyPages(DocumentTooLarge):
+    "More pages than the configured limit: the request itself is unprocessable, not just big"
+    code, status = 'too_many_pages', 422
 
 class EngineUnavailable(InvoiceLabError, RuntimeError):
     "An engine needs something this machine lacks (a package, a model file, a GPU); the message says what"
