@@ -525,12 +525,12 @@ def report(uri:str|None=None, datasets=None, metric:str='loose_f1'):
     out['train_ocr'] = out.train_ocr.fillna(out.ocr)
     same = [c for c in ('split', 'extractor', 'xml', 'folds', 'limit') if out[c].nunique(dropna=False) <= 1]
     if (out.train_ocr == out.ocr).all(): same.append('train_ocr')
-    return out.drop(columns=same).sort_values(['dataset', 'sprint', 'ocr', 'normalize'], ascending=[True, True, True, False]).reset_index(drop=True)
+    return out.drop(columns=same).dropna(axis=1, how='all').sort_values(['dataset', 'sprint', 'ocr', 'normalize'], ascending=[True, True, True, False]).reset_index(drop=True)
 
 def report_markdown(table, metric:str='loose_f1') -> str:
     "The report as a Markdown table, scores with 3 decimals"
     if table.empty: return f'_no runs logged_\n'
-    return f'{metric} per field (newest run per sprint and setting)\n\n' + table.to_markdown(index=False, floatfmt='.3f') + '\n'
+    return f'{metric} per field (newest run per sprint and setting)\n\n' + table.to_markdown(index=False, floatfmt='.3f', missingval='') + '\n'
 
 # %% ../nbs/05_eval.ipynb #06d4197c
 def eval_notebook() -> Path:
