@@ -19,20 +19,22 @@ $(VENV)/.installed: settings.ini setup.py
 	$(BIN)/python -m ipykernel install --sys-prefix --name invoice-lab --display-name "invoice-lab" >/dev/null
 	touch $@
 
-# System packages some tests drive for real (a browser, shellcheck, tesseract); installed when missing and we are root.
+# System packages: a browser, shellcheck and tesseract that tests drive for real, and libGL/glib that the
+# paddle extra's OpenCV needs; installed when missing and we are root.
 sysdeps:
 	@missing=""; for c in chromium:chromium chromedriver:chromium-driver shellcheck:shellcheck tesseract:tesseract-ocr; do \
 	  command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
+	for p in libgl1 libglib2.0-0; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "missing system packages:$$missing (install them with apt-get)"; fi; fi
 
 # Main job on the bundled samples: OCR + fields of a receipt photo and a PDF invoice.
-demo: install
+demo: sysdeps install
 	$(BIN)/invoice-lab demo
 
 # Every test: notebooks are clean and in sync with the package, then the notebook tests, then pytest.
-test: install sysdeps clean-check
+test: sysdeps install clean-check
 	$(BIN)/nbdev_test --n_workers 2 --do_print --timing
 	$(BIN)/pytest -q tests
 

@@ -255,7 +255,7 @@ FIELDS_PATTERN = rf"^({'|'.join(FIELDS)})(,({'|'.join(FIELDS)}))*$"
 "What the `fields` option accepts: known field names, comma separated"
 
 ERRORS = {s: {'model': ErrorBody, 'description': d} for s, d in [
-    (400, 'unparseable request'), (401, 'missing or wrong X-API-Key'), (413, 'too many bytes or pixels'),
+    (400, 'unparseable request'), (401, 'missing or wrong X-API-Key'), (413, 'too many bytes or pixels'), (422, 'more pages than the limit'),
     (415, 'not a PDF/image, or not the declared type'), (422, 'empty, corrupt or encrypted document; bad option'),
     (503, 'busy, or an engine is unavailable'), (504, 'took longer than the time limit')]}
 

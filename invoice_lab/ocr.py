@@ -50,7 +50,7 @@ def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image') -> 
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
             n = getattr(im, 'n_frames', 1)
-            if n > max_pages: raise DocumentTooLarge(f'image has {n} pages, over the limit of {max_pages}')
+            if n > max_pages: raise TooManyPages(f'image has {n} pages, over the limit of {max_pages}')
             out = []
             for i, fr in enumerate(ImageSequence.Iterator(im)):
                 _check_size(*fr.size, max_pixels, f'page {i+1}' if n > 1 else 'image')
@@ -97,7 +97,7 @@ def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI) -> list[Pa
     if pdf.needs_pass and not pdf.authenticate(''):
         raise EncryptedDocument('the PDF is password-protected; remove the password first')
     if pdf.page_count == 0: raise EmptyDocument('the PDF has no pages')
-    if pdf.page_count > max_pages: raise DocumentTooLarge(f'the PDF has {pdf.page_count} pages, over the limit of {max_pages}')
+    if pdf.page_count > max_pages: raise TooManyPages(f'the PDF has {pdf.page_count} pages, over the limit of {max_pages}')
     pages = []
     try:
         for i, pg in enumerate(pdf):

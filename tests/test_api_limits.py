@@ -96,7 +96,7 @@ def test_page_bomb(client):
     assert pymupdf.open(stream=data).page_count == 10_000 and len(data) < 1_100_000
     t = time.perf_counter()
     r = upload(client, data)
-    err(r, 413, 'too_large')
+    err(r, 422, 'too_many_pages')
     assert '10000 pages' in r.json()['error']['message'] and time.perf_counter() - t < 5
 
 def test_pixel_bomb(client):
