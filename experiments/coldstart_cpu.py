@@ -38,7 +38,7 @@ def main():
         env = {**os.environ, 'PIP_CONFIG_FILE': os.devnull, 'PIP_FIND_LINKS': '', 'PIP_EXTRA_INDEX_URL': '',
                'PIP_CONSTRAINT': '', 'PIP_NO_CACHE_DIR': '1'}
         t_install = timed([vpy, '-m', 'pip', 'install', '-q', '--no-index', '--find-links', str(wh), 'invoice_lab[pod]'], env=env, **q)
-        t_import = timed([vpy, '-c', 'import invoice_lab.core, invoice_lab.extract, rapidocr, onnxruntime, fitz, runpod'], **q)
+        t_import = timed([vpy, '-c', 'import invoice_lab.core, invoice_lab.fields, rapidocr, onnxruntime, fitz, runpod'], **q)
         n_inst = len(subprocess.run([vpy, '-m', 'pip', 'list', '--format=freeze'], env=env, capture_output=True, text=True, cwd=base).stdout.split())
         runs.append(dict(venv_s=round(t_venv, 2), install_s=round(t_install, 2), first_import_s=round(t_import, 2), dists_installed=n_inst))
         print(f'run {i}: venv {t_venv:.1f}s  install {t_install:.1f}s  import {t_import:.1f}s  ({n_inst} dists)', flush=True)

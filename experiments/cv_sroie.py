@@ -1,4 +1,4 @@
-"""5-fold cross-validation of the CPU field extractor (`invoice_lab.extract`) on SROIE train.
+"""5-fold cross-validation of the CPU field extractor (`invoice_lab.fields`) on SROIE train.
 
     nice -n 10 .venv/bin/python experiments/cv_sroie.py --test-ocr boxes,rapidocr --train-ocr boxes,rapidocr
 
@@ -16,7 +16,7 @@ Writes experiments/cv_sroie.json.
 import argparse, json, re, statistics, time
 from pathlib import Path
 import pandas as pd
-from invoice_lab.extract import (CPU_FIELDS, DATE_PATTERNS, AMOUNT_RE, KEYWORDS, doc_lines, extract_fields, train_model)
+from invoice_lab.fields import (CPU_FIELDS, DATE_PATTERNS, AMOUNT_RE, KEYWORDS, doc_lines, extract_fields, train_model)
 from invoice_lab.evaluate import load_examples, load_docs, assign_folds, score_rows, field_scores
 from invoice_lab.ocr import cache_path
 

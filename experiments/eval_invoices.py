@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from invoice_lab.core import data_dir
-from invoice_lab.extract import Result
+from invoice_lab.fields import Result
 from invoice_lab.ocr import read_document
 from invoice_lab.normalize import normalize_result, normalize_amount
 from invoice_lab.invoice import extract_invoice_fields
@@ -72,7 +72,7 @@ def match_items(got, want):
 
 def pipeline_available():
     try:
-        import invoice_lab.extract as ex, invoice_lab.pipeline  # noqa: F401
+        import invoice_lab.fields as ex, invoice_lab.pipeline  # noqa: F401
         return hasattr(ex, 'extract_fields')
     except ImportError: return False
 

@@ -10,7 +10,7 @@ Writes a summary (size, seconds, documents) to experiments/train_extractor.json.
 """
 import argparse, json, time
 from pathlib import Path
-from invoice_lab.extract import DEFAULT_MODEL, build_default_model
+from invoice_lab.fields import DEFAULT_MODEL, build_default_model
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

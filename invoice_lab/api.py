@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, Optional
 from pydantic import BaseModel, Field as PField
 from .core import *
-from .extract import FIELDS, Result
+from .fields import FIELDS, Result
 from .ocr import MIMES, engine_names, sniff_mime
 from fastapi import Depends, FastAPI, Query, Request
 
@@ -233,7 +233,7 @@ def tiny_receipt() -> bytes:
 
 def warm_up(settings:ApiSettings):
     "Load the default field model and the OCR engine; returns the model for every request"
-    from invoice_lab.extract import load_default_model
+    from invoice_lab.fields import load_default_model
     model = load_default_model()
     extract_document(tiny_receipt(), 'warm-up.png', settings, model=model)
     return model

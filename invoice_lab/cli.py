@@ -22,7 +22,7 @@ def main():
 @app.command()
 def fields():
     "List the fields every result reports"
-    from invoice_lab.extract import FIELDS
+    from invoice_lab.fields import FIELDS
     for f in FIELDS: print(f)
 
 # %% ../nbs/09_cli.ipynb #32657a5d
@@ -211,7 +211,7 @@ def train(ocr: str = typer.Option('boxes,rapidocr', help="OCR engines whose outp
           limit: int = typer.Option(0, help="Only the first N receipts (0: all)")):
     "Train the CPU field extractor on SROIE train and write the model file"
     from pathlib import Path
-    from invoice_lab.extract import DEFAULT_MODEL, build_default_model
+    from invoice_lab.fields import DEFAULT_MODEL, build_default_model
     dest = Path(out) if out else DEFAULT_MODEL
     m = build_default_model(tuple(ocr.split(',')), dest, limit or None)
     print(f"wrote {dest} ({dest.stat().st_size/1e6:.2f} MB) from {m.meta['n_docs']} documents ({ocr})")

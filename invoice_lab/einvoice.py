@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from .core import *
-from .extract import Field, Check, LineItem
+from .fields import Field, Check, LineItem
 
 # %% auto #0
 __all__ = ['XML_NAMES', 'ROOTS', 'XML_FIELDS', 'embedded_xml', 'parse_cii', 'parse_ubl', 'parse_einvoice_xml', 'xml_fields',

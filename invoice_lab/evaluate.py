@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 from .core import *
-from .extract import SROIE_NAMES
+from .fields import SROIE_NAMES
 
 # %% auto #0
 __all__ = ['DATASETS', 'RULES', 'DatasetSpec', 'parse_mapping', 'dataset_spec', 'Example', 'load_examples', 'assign_folds',
@@ -58,7 +58,7 @@ def parse_mapping(s:str) -> dict:
 
 def dataset_spec(name:str, mapping:dict|str|None=None, labels:str|None=None) -> DatasetSpec:
     "The spec of a registered dataset `name`, or of the labelled folder at path `name`"
-    from invoice_lab.extract import FIELDS
+    from invoice_lab.fields import FIELDS
     if isinstance(mapping, str): mapping = parse_mapping(mapping)
     if name in DATASETS and not mapping: return DATASETS[name]
     p = Path(name).expanduser()
@@ -222,7 +222,7 @@ def _rows(e:Example, res, fields, form:str, fold:int, normalize:bool=True) -> li
 
 def fold_model(train:list[Example], docs:dict[str, dict], seed:int=0):
     "`extract.train_model` on `train` read with every OCR engine in `docs` (`{engine: {id: Document}}`), cached on disk"
-    import invoice_lab.extract as X
+    import invoice_lab.fields as X
     train = sorted(train, key=lambda e: e.id)
     text = lambda e: sha256_of(''.join(d[e.id].text for d in docs.values()).encode())
     key = sha256_of(json.dumps([[(e.id, e.train_labels(), text(e)) for e in train], ','.join(docs), seed,
@@ -242,7 +242,7 @@ def run_cv(spec:DatasetSpec, examples:list[Example], docs:dict, folds:int=5, see
     import pandas as pd
     from tqdm import tqdm
     from invoice_lab.pipeline import extract
-    from invoice_lab.extract import Result
+    from invoice_lab.fields import Result
     fold_of = assign_folds(examples, folds, seed) if folds > 1 else {e.id: -1 for e in examples}
     rows, tim, train_s, errors = [], [], [], []
     for k in sorted(set(fold_of.values())):

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache, cached_property
 from itertools import product
 from .core import *
-from .extract import Field, LineItem
+from .fields import Field, LineItem
 from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code, AMOUNT_FIELDS, _dec
 
 # %% auto #0

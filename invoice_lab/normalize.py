@@ -8,7 +8,7 @@ import datetime as dt, re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from .core import *
-from .extract import FIELDS, Field, LineItem, Check, Result
+from .fields import FIELDS, Field, LineItem, Check, Result
 
 # %% auto #0
 __all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'CURRENCY_SYMBOLS', 'LOCALE_WORDS', 'COMMON_CODES', 'DATE_FIELDS',

@@ -8,7 +8,7 @@ import importlib, time
 from contextlib import contextmanager
 from pathlib import Path
 from .core import *
-from .extract import FIELDS, Field, Check, Result
+from .fields import FIELDS, Field, Check, Result
 from .normalize import normalize_result, run_checks
 from .ocr import read_document, load_document
 
@@ -16,7 +16,7 @@ from .ocr import read_document, load_document
 __all__ = ['EXTRACTORS', 'extractor_fields', 'merge_fields', 'is_digital', 'page_fields', 'extract', 'result_table']
 
 # %% ../nbs/04_pipeline.ipynb #9a117d35
-EXTRACTORS = {'cpu': 'invoice_lab.extract', 'tilt': 'invoice_lab.tilt'}
+EXTRACTORS = {'cpu': 'invoice_lab.fields', 'tilt': 'invoice_lab.tilt'}
 "Extractor name → module with `extract_fields`"
 
 def extractor_fields(doc:Document, extractor:str='cpu', model=None) -> dict[str, Field|None]:
@@ -42,7 +42,7 @@ def is_digital(doc:Document) -> bool:
 
 def page_fields(doc:Document, extractor:str='cpu', model=None, want=FIELDS) -> tuple[dict[str, Field|None], list]:
     "Fields and line items of `doc` (with words) by `extractor` and the invoice reader; a reader nothing in `want` needs is skipped"
-    from invoice_lab.extract import CPU_FIELDS
+    from invoice_lab.fields import CPU_FIELDS
     from invoice_lab.invoice import extract_invoice_fields
     digital = is_digital(doc)
     if extractor == 'cpu' and not digital and set(want) <= set(CPU_FIELDS):

@@ -8,7 +8,7 @@ import difflib, math, os, re
 from dataclasses import dataclass
 from pathlib import Path
 from .core import *
-from .extract import FIELDS, Field
+from .fields import FIELDS, Field
 
 # %% auto #0
 __all__ = ['MODEL_ID', 'INSTALL_HINT', 'QUESTIONS', 'UNGROUNDED_FACTOR', 'page_scale', 'page_image', 'tilt_page',

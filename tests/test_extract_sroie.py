@@ -8,7 +8,7 @@ import statistics, time
 import pytest
 from invoice_lab.core import data_dir
 from invoice_lab.evaluate import load_examples, loose, strict
-from invoice_lab.extract import CPU_FIELDS, DEFAULT_MODEL, FieldModel, extract_fields, load_default_model
+from invoice_lab.fields import CPU_FIELDS, DEFAULT_MODEL, FieldModel, extract_fields, load_default_model
 from invoice_lab.ocr import load_document
 
 @pytest.fixture(scope='module')

@@ -4,7 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 import pytest
 from invoice_lab.core import data_dir
-from invoice_lab.extract import Result
+from invoice_lab.fields import Result
 from invoice_lab.ocr import read_document
 from invoice_lab.invoice import extract_invoice_fields
 from invoice_lab.normalize import normalize_result

@@ -2,7 +2,7 @@
 import ast, base64, json, os, re, subprocess, sys
 from pathlib import Path
 import pytest
-from invoice_lab.extract import FIELDS, Result
+from invoice_lab.fields import FIELDS, Result
 
 ROOT = Path(__file__).resolve().parents[1]
 SL = ROOT/'runpod'/'serverless'

@@ -2,7 +2,7 @@
 
 Job input: {"path": "<file on the volume>"} or {"file_b64": "<base64>", "filename": "receipt.jpg"},
 optionally "ocr" (auto, rapidocr, paddleocr, ...), "extractor" (cpu, tilt) and "use_xml" (default true).
-Output: the result contract (`invoice_lab.extract.Result` as JSON). A document that cannot be read fails the
+Output: the result contract (`invoice_lab.fields.Result` as JSON). A document that cannot be read fails the
 job with {"error": "<code>: <message>"} (codes as in invoice_lab.core: corrupt, unsupported, too_large, ...).
 The worker image sets WORKSPACE=/runpod-volume and sources runpod/env.sh, so every cache and model is on the volume.
 
