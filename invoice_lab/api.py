@@ -291,7 +291,7 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
         if task: task.cancel()
         app.state.runner.close()
 
-    app = FastAPI(title='invoice_lab', version='0.1.0', lifespan=lifespan,
+    app = FastAPI(title='invoice_lab', version='0.1.0', lifespan=lifespan, docs_url=None,
                   description='Invoices and receipts to validated fields, with evidence. '
                               'Send `X-API-Key` on `/v1/*` when the server has a key.')
     if settings.cors_origins:
@@ -384,6 +384,14 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
     @app.get('/', include_in_schema=False)
     def index(): return FileResponse(WEB/'index.html')
     app.mount('/static', StaticFiles(directory=WEB), name='static')
+    from swagger_ui_bundle import swagger_ui_path
+    from fastapi.openapi.docs import get_swagger_ui_html
+    app.mount('/swagger', StaticFiles(directory=swagger_ui_path), name='swagger')
+    @app.get('/docs', include_in_schema=False)
+    def docs():
+        "The OpenAPI docs with Swagger UI served from the package (swagger-ui-bundle), not a CDN: they work offline"
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title='invoice_lab API', swagger_js_url='/swagger/swagger-ui-bundle.js',
+                                   swagger_css_url='/swagger/swagger-ui.css', swagger_favicon_url='/swagger/favicon-32x32.png')
     return app
 
 # %% ../nbs/06_api.ipynb #0b5d0555

@@ -228,3 +228,12 @@ def test_uploads_leave_no_ocr_text_on_disk(client, tmp_path):
         assert r.status_code == 200, r.text
     cache = tmp_path/'cache'
     assert not [p for p in cache.rglob('*') if p.is_file()] if cache.exists() else True
+
+
+def test_docs_work_offline(client):
+    "/docs loads Swagger UI from the server itself: no CDN address, and the script it names is served"
+    html = client.get('/docs').text
+    assert 'cdn.jsdelivr' not in html and '/swagger/swagger-ui-bundle.js' in html
+    js = client.get('/swagger/swagger-ui-bundle.js')
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert client.get('/openapi.json').json()['info']['title'] == 'invoice_lab'
