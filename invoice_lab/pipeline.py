@@ -13,7 +13,7 @@ from .normalize import normalize_result, run_checks
 from .ocr import read_document, load_document
 
 # %% auto #0
-__all__ = ['EXTRACTORS', 'extractor_fields', 'merge_fields', 'is_digital', 'page_fields', 'extract', 'result_table']
+__all__ = ['EXTRACTORS', 'extractor_fields', 'merge_fields', 'unclaimed', 'is_digital', 'page_fields', 'extract', 'result_table']
 
 # %% ../nbs/04_pipeline.ipynb #9a117d35
 EXTRACTORS = {'cpu': 'invoice_lab.fields', 'tilt': 'invoice_lab.tilt'}
@@ -35,6 +35,18 @@ def merge_fields(*proposals:dict[str, Field|None]) -> dict[str, Field|None]:
             if f is not None and k in out and (out[k] is None or f.confidence > out[k].confidence): out[k] = f
     return out
 
+# %% ../nbs/04_pipeline.ipynb #1d5f3e03
+def _inside(a:Field, b:Field) -> bool:
+    "Whether `a`'s box lies within `b`'s on the same page"
+    return a.page == b.page and None not in (a.box, b.box) and \
+        b.box[0] <= a.box[0] and b.box[1] <= a.box[1] and a.box[2] <= b.box[2] and a.box[3] <= b.box[3]
+
+def unclaimed(proposals:dict[str, Field|None], claimed:dict[str, Field|None]) -> dict[str, Field|None]:
+    "`proposals` without the fields whose evidence lies inside a box `claimed` gives to another field (`currency` kept)"
+    taken = [(k, f) for k, f in claimed.items() if f is not None]
+    return {k: f for k, f in proposals.items()
+            if f is None or k == 'currency' or not any(k != n and _inside(f, g) for n, g in taken)}
+
 # %% ../nbs/04_pipeline.ipynb #f45af406
 def is_digital(doc:Document) -> bool:
     "Whether every word of `doc` comes from a PDF text layer (digital-born, not a scan or a photo)"
@@ -49,7 +61,8 @@ def page_fields(doc:Document, extractor:str='cpu', model=None, want=FIELDS) -> t
         return merge_fields(extractor_fields(doc, extractor, model)), []
     inv, items = extract_invoice_fields(doc)
     if extractor == 'cpu' and digital: return merge_fields(inv), items
-    return merge_fields(extractor_fields(doc, extractor, model), inv), items
+    base = extractor_fields(doc, extractor, model)
+    return merge_fields(base, unclaimed(inv, base)), items
 
 # %% ../nbs/04_pipeline.ipynb #3a65fb56
 @contextmanager
