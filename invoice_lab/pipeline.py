@@ -35,7 +35,7 @@ def merge_fields(*proposals:dict[str, Field|None]) -> dict[str, Field|None]:
             if f is not None and k in out and (out[k] is None or f.confidence > out[k].confidence): out[k] = f
     return out
 
-# %% ../nbs/04_pipeline.ipynb #1d5f3e03
+# %% ../nbs/04_pipeline.ipynb #b1e13e20
 def _inside(a:Field, b:Field) -> bool:
     "Whether `a`'s box lies within `b`'s on the same page"
     return a.page == b.page and None not in (a.box, b.box) and \
