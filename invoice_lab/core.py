@@ -104,6 +104,16 @@ class Box(BaseModel):
         "This box in 0–1 page coordinates"
         return self.scale(1/page.width, 1/page.height)
     def as_list(self) -> list[float]: return [round(v, 2) for v in (self.x0, self.y0, self.x1, self.y1)]
+    @classmethod
+    def from_list(cls, v) -> Box:
+        "A box from `[x0, y0, x1, y1]` (the form results carry)"
+        return cls(x0=v[0], y0=v[1], x1=v[2], y1=v[3])
+    def contains(self, other:Box) -> bool:
+        "Whether `other` lies within this box (edges included)"
+        return self.x0 <= other.x0 and self.y0 <= other.y0 and other.x1 <= self.x1 and other.y1 <= self.y1
+    def overlaps(self, other:Box) -> bool:
+        "Whether the two boxes share some area (touching edges do not count)"
+        return min(self.y1, other.y1) > max(self.y0, other.y0) and min(self.x1, other.x1) > max(self.x0, other.x0)
 
 # %% ../nbs/00_core.ipynb #857ea975
 Source = Literal['pdf-text', 'rapidocr', 'paddleocr', 'tesseract', 'boxes', 'xml']

@@ -402,7 +402,6 @@ def address_under(doc:Document, c:Cand, n:int=3) -> Cand|None:
 # %% ../nbs/02a_invoice.ipynb #18686838
 _POSTCODE = re.compile(r'^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d]')
 
-def _overlaps(a:Box, b:Box) -> bool: return min(a.y1, b.y1) > max(a.y0, b.y0) and min(a.x1, b.x1) > max(a.x0, b.x0)
 
 def address_block(doc:Document, avoid:Box|None=None, top:float=.4) -> Cand|None:
     "The first line(s) of an unlabelled postal address block in the top of page 1 (not overlapping `avoid`), as a `customer` candidate"
@@ -414,7 +413,7 @@ def address_block(doc:Document, avoid:Box|None=None, top:float=.4) -> Cand|None:
         if not _POSTCODE.match(p.text): continue
         block = [p]
         while len(block) < 5 and (u := up(block[0])) is not None:
-            if has_label(u.text) or _POSTCODE.match(u.text) or (avoid is not None and _overlaps(u.box, avoid)): break
+            if has_label(u.text) or _POSTCODE.match(u.text) or (avoid is not None and u.box.overlaps(avoid)): break
             block.insert(0, u)
         above = [u for u in flat if abs(u.box.x0 - p.box.x0) < 40 and 0 < block[0].box.y0 - u.box.y1 < 2*u.h]
         if (len(block) < 3 or not _is_name(block[0].text) or

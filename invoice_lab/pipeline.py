@@ -38,8 +38,7 @@ def merge_fields(*proposals:dict[str, Field|None]) -> dict[str, Field|None]:
 # %% ../nbs/04_pipeline.ipynb #b1e13e20
 def _inside(a:Field, b:Field) -> bool:
     "Whether `a`'s box lies within `b`'s on the same page"
-    return a.page == b.page and None not in (a.box, b.box) and \
-        b.box[0] <= a.box[0] and b.box[1] <= a.box[1] and a.box[2] <= b.box[2] and a.box[3] <= b.box[3]
+    return a.page == b.page and None not in (a.box, b.box) and Box.from_list(b.box).contains(Box.from_list(a.box))
 
 def unclaimed(proposals:dict[str, Field|None], claimed:dict[str, Field|None]) -> dict[str, Field|None]:
     "`proposals` without the fields whose evidence lies inside a box `claimed` gives to another field (`currency` kept)"
