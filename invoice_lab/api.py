@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, Optional
 from pydantic import BaseModel, Field as PField
 from .core import *
-from .fields import FIELDS, Result
+from .contract import *
 from .ocr import MIMES, engine_names, sniff_mime
 from fastapi import Depends, FastAPI, Query, Request
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
 from .core import *
-from .fields import FIELDS
+from .contract import *
 
 # %% auto #0
 __all__ = ['SUFFIXES', 'COLUMNS', 'find_documents', 'JsonLog', 'process_one', 'flat_row', 'write_tables', 'run_batch']

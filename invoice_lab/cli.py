@@ -22,7 +22,7 @@ def main():
 @app.command()
 def fields():
     "List the fields every result reports"
-    from invoice_lab.fields import FIELDS
+    from invoice_lab.contract import FIELDS
     for f in FIELDS: print(f)
 
 # %% ../nbs/09_cli.ipynb #32657a5d

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from .core import *
-from .fields import Field, Check, LineItem
+from .contract import *
 
 # %% auto #0
 __all__ = ['XML_NAMES', 'ROOTS', 'XML_FIELDS', 'embedded_xml', 'parse_cii', 'parse_ubl', 'parse_einvoice_xml', 'xml_fields',
@@ -105,8 +105,7 @@ def _iso(raw:str) -> str|None:
     return None
 
 def _amount(raw:str) -> str|None:
-    try: return format(Decimal(raw.strip()), 'f')
-    except InvalidOperation: return None
+    return None if (d := as_decimal(raw)) is None else format(d, 'f')
 
 def _address(a:dict) -> str|None:
     parts = [a.get('LineOne'), a.get('LineTwo'), a.get('LineThree'), ' '.join(x for x in (a.get('PostcodeCode'), a.get('CityName')) if x)]
@@ -163,17 +162,13 @@ def read_einvoice_items(pdf:Path|str|bytes) -> list[LineItem]|None:
 _TEXT = ('invoice_number', 'vendor', 'customer')
 _AMOUNTS = ('subtotal', 'tax', 'total')
 
-def _key(s:str) -> str: return ''.join(c for c in s.casefold() if c.isalnum())
-
 def _same(name:str, a:str, b:str) -> tuple[bool, str]:
     if name in _AMOUNTS:
-        try: da, db = Decimal(a), Decimal(b)
-        except InvalidOperation: return a == b, ''
+        da, db = as_decimal(a), as_decimal(b)
+        if da is None or db is None: return a == b, ''
         if da == db: return True, ''
         return (abs(da) == abs(db), 'sign differs' if abs(da) == abs(db) else '')
-    if name in _TEXT:
-        ka, kb = _key(a), _key(b)
-        return bool(ka and kb) and (ka == kb or (name != 'invoice_number' and (ka in kb or kb in ka))), ''
+    if name in _TEXT: return same_key(a, b, contained=name != 'invoice_number'), ''
     return a == b, ''
 
 def cross_check(visual:dict, xml:dict) -> list[Check]:

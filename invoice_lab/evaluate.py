@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 from .core import *
+from .contract import *
 from .fields import SROIE_NAMES
 
 # %% auto #0
-__all__ = ['DATASETS', 'RULES', 'DatasetSpec', 'parse_mapping', 'dataset_spec', 'Example', 'load_examples', 'assign_folds',
-           'loose', 'strict', 'same_value', 'true_value', 'score_rows', 'field_scores', 'summarize', 'flat_metrics',
-           'load_docs', 'fold_model', 'run_cv', 'error_split', 'plot_f1', 'true_boxes', 'gt_lines', 'draw_doc',
-           'default_tracking_uri', 'init_store', 'experiment_id', 'git_commit', 'log_run', 'log_artifacts',
-           'runs_frame', 'previous_run', 'rescored', 'run_name', 'EvalRun', 'evaluate', 'write_outputs',
-           'read_predictions', 'sprints_path', 'record_run', 'report', 'report_markdown', 'eval_notebook',
-           'run_notebook']
+__all__ = ['DATASETS', 'DatasetSpec', 'parse_mapping', 'dataset_spec', 'Example', 'load_examples', 'assign_folds', 'true_value',
+           'score_rows', 'field_scores', 'summarize', 'flat_metrics', 'load_docs', 'fold_model', 'run_cv',
+           'error_split', 'plot_f1', 'true_boxes', 'gt_lines', 'draw_doc', 'default_tracking_uri', 'init_store',
+           'experiment_id', 'git_commit', 'log_run', 'log_artifacts', 'runs_frame', 'previous_run', 'rescored',
+           'run_name', 'EvalRun', 'evaluate', 'write_outputs', 'read_predictions', 'sprints_path', 'record_run',
+           'report', 'report_markdown', 'eval_notebook', 'run_notebook']
 
 # %% ../nbs/05_eval.ipynb #7429c921
 @dataclass
@@ -58,7 +58,6 @@ def parse_mapping(s:str) -> dict:
 
 def dataset_spec(name:str, mapping:dict|str|None=None, labels:str|None=None) -> DatasetSpec:
     "The spec of a registered dataset `name`, or of the labelled folder at path `name`"
-    from invoice_lab.fields import FIELDS
     if isinstance(mapping, str): mapping = parse_mapping(mapping)
     if name in DATASETS and not mapping: return DATASETS[name]
     p = Path(name).expanduser()
@@ -124,30 +123,11 @@ def assign_folds(examples:list[Example], k:int=5, seed:int=0) -> dict[str, int]:
         sizes[f] += len(groups[key])
     return out
 
-# %% ../nbs/05_eval.ipynb #8664746a
-def loose(s:str|None) -> str:
-    "The SROIE headline rule: all whitespace removed, case-folded"
-    return re.sub(r'\s+', '', s or '').casefold()
-
-def strict(s:str|None) -> str:
-    "Whitespace collapsed to single spaces and stripped; case kept"
-    return ' '.join((s or '').split())
-
-RULES = {'loose': loose, 'strict': strict}
-
 # %% ../nbs/05_eval.ipynb #b00a30a2
-def same_value(name:str, pred:str|None, true:str|None) -> bool:
-    "Whether a predicted normalized value equals the true one (amounts as decimals, others whitespace-collapsed)"
-    from invoice_lab.normalize import AMOUNT_FIELDS, _dec
-    if true is None: return pred is None
-    if pred is None: return False
-    if name in AMOUNT_FIELDS and _dec(pred) is not None: return _dec(pred) == _dec(true)
-    return strict(pred) == strict(true)
-
 def true_value(name:str, label:str|None, form:str='raw') -> Optional[str]:
     "The normalized value of a label: as given for `form='value'`, else normalized like the pipeline does"
     if label is None or form == 'value': return label
-    from invoice_lab.normalize import normalize_date, normalize_amount, DATE_FIELDS, AMOUNT_FIELDS
+    from invoice_lab.normalize import normalize_date, normalize_amount
     if name in DATE_FIELDS: return normalize_date(label, {})[0]
     if name in AMOUNT_FIELDS: return normalize_amount(label)[0]
     return strict(label)
@@ -242,7 +222,6 @@ def run_cv(spec:DatasetSpec, examples:list[Example], docs:dict, folds:int=5, see
     import pandas as pd
     from tqdm import tqdm
     from invoice_lab.pipeline import extract
-    from invoice_lab.fields import Result
     fold_of = assign_folds(examples, folds, seed) if folds > 1 else {e.id: -1 for e in examples}
     rows, tim, train_s, errors = [], [], [], []
     for k in sorted(set(fold_of.values())):

@@ -10,8 +10,8 @@ from decimal import Decimal
 from functools import lru_cache, cached_property
 from itertools import product
 from .core import *
-from .fields import Field, LineItem
-from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code, AMOUNT_FIELDS, _dec
+from .contract import *
+from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code
 
 # %% auto #0
 __all__ = ['LABELS', 'OTHER', 'DUE_TOTALS', 'SALUTATIONS', 'CONNECTORS', 'COLUMNS', 'INVOICE_FIELDS', 'Phrase', 'phrases',
@@ -318,14 +318,14 @@ def choose_amounts(cands:list[Cand], k:int=3, bonus:float=.6) -> dict[str, Cand|
     top, order = {}, ('subtotal', 'tax', 'total')
     for f in order:
         seen, lst = set(), []
-        for c in sorted((c for c in cands if c.field == f and _dec(c.value) is not None), key=lambda c: -c.score):
+        for c in sorted((c for c in cands if c.field == f and as_decimal(c.value) is not None), key=lambda c: -c.score):
             if c.value not in seen: seen.add(c.value); lst.append(c)
         top[f] = lst[:k] + [None]
     def score(combo):
         s = sum(c.score for c in combo if c is not None)
         sub, tax, tot = combo
-        if None not in combo and abs(_dec(sub.value) + _dec(tax.value) - _dec(tot.value)) <= Decimal('0.01'): s += bonus
-        if tot is not None and sub is not None and tax is None and _dec(sub.value) == _dec(tot.value): s += bonus/2
+        if None not in combo and sums_to((as_decimal(sub.value), as_decimal(tax.value)), as_decimal(tot.value)): s += bonus
+        if tot is not None and sub is not None and tax is None and as_decimal(sub.value) == as_decimal(tot.value): s += bonus/2
         return s
     best = max(product(*(top[f] for f in order)), key=score)
     return dict(zip(order, best))
@@ -542,7 +542,7 @@ def extract_invoice_fields(doc:Document) -> tuple[dict[str, Field|None], list[Li
         if c.field not in AMOUNT_FIELDS: best[c.field] = c
     best.update(choose_amounts(cands))
     sub, tax, tot = (best[f] for f in ('subtotal', 'tax', 'total'))
-    if None not in (sub, tax, tot) and abs(_dec(sub.value) + _dec(tax.value) - _dec(tot.value)) <= Decimal('0.01'):
+    if None not in (sub, tax, tot) and sums_to((as_decimal(sub.value), as_decimal(tax.value)), as_decimal(tot.value)):
         for c in (sub, tax, tot): c.score = max(c.score, .9)
     if sender := sender_line(doc):
         for c in sender:

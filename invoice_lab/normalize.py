@@ -8,13 +8,12 @@ import datetime as dt, re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from .core import *
-from .fields import FIELDS, Field, LineItem, Check, Result
+from .contract import *
 
 # %% auto #0
-__all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'CURRENCY_SYMBOLS', 'LOCALE_WORDS', 'COMMON_CODES', 'DATE_FIELDS',
-           'AMOUNT_FIELDS', 'FAIL_FACTOR', 'UNREAD_FACTOR', 'month_number', 'ocr_digits', 'normalize_date',
-           'date_hints', 'currency_code', 'amount_str', 'normalize_amount', 'document_currency', 'run_checks',
-           'normalize_result']
+__all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'CURRENCY_SYMBOLS', 'LOCALE_WORDS', 'COMMON_CODES', 'FAIL_FACTOR',
+           'UNREAD_FACTOR', 'month_number', 'ocr_digits', 'normalize_date', 'date_hints', 'currency_code', 'amount_str',
+           'normalize_amount', 'document_currency', 'run_checks', 'normalize_result']
 
 # %% ../nbs/03_normalize.ipynb #8f15446c
 DATE_LANGS = ('en', 'de', 'fr', 'es', 'ru', 'ms')
@@ -223,16 +222,8 @@ def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
     return None, 'no currency evidence'
 
 # %% ../nbs/03_normalize.ipynb #73132cd3
-DATE_FIELDS = ('date', 'due_date')
-AMOUNT_FIELDS = ('total', 'subtotal', 'tax')
-"Fields normalized as dates / as amounts; every other field except `currency` is text"
-
 FAIL_FACTOR, UNREAD_FACTOR = 0.5, 0.5
 "Confidence multipliers: for a field in a failed check, and for a raw that did not read as its type"
-
-def _dec(v:str|None) -> Decimal|None:
-    try: return None if v is None else Decimal(v)
-    except InvalidOperation: return None
 
 # %% ../nbs/03_normalize.ipynb #a6bac41f
 def _fill(name:str, f:Field, hints:dict, cur:str|None) -> None:
@@ -269,17 +260,17 @@ def _fail(fields, names, check:Check) -> Check:
 def run_checks(res:Result, today:dt.date|None=None) -> list[Check]:
     "Run the arithmetic and date checks on a normalized `res` (lowering confidences in place); return them"
     f, out = res.fields, []
-    v = {k: _dec(res.value(k)) for k in (*AMOUNT_FIELDS,)}
+    v = {k: as_decimal(res.value(k)) for k in AMOUNT_FIELDS}
     if None not in (v['subtotal'], v['tax'], v['total']):
         s = v['subtotal'] + v['tax']
-        out.append(_fail(f, AMOUNT_FIELDS, Check(name='subtotal_plus_tax_equals_total', ok=abs(s - v['total']) <= Decimal('0.01'),
+        out.append(_fail(f, AMOUNT_FIELDS, Check(name='subtotal_plus_tax_equals_total', ok=sums_to((v['subtotal'], v['tax']), v['total']),
                                                  detail=f"{v['subtotal']} + {v['tax']} = {s}; total {v['total']}")))
-    amts = [_dec(li.amount) for li in res.line_items]
+    amts = [as_decimal(li.amount) for li in res.line_items]
     if amts and None not in amts:
         tgt = 'subtotal' if v['subtotal'] is not None else 'total' if v['tax'] is None else None
         if tgt and v[tgt] is not None:
             s = sum(amts)
-            out.append(_fail(f, (tgt,), Check(name=f'line_items_sum_equals_{tgt}', ok=abs(s - v[tgt]) <= Decimal('0.01'),
+            out.append(_fail(f, (tgt,), Check(name=f'line_items_sum_equals_{tgt}', ok=sums_to(amts, v[tgt]),
                                                detail=f'{len(amts)} line items sum to {s}; {tgt} {v[tgt]}')))
     today = today or dt.date.today()
     if d := res.value('date'):

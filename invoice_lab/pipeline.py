@@ -8,7 +8,7 @@ import importlib, time
 from contextlib import contextmanager
 from pathlib import Path
 from .core import *
-from .fields import FIELDS, Field, Check, Result
+from .contract import *
 from .normalize import normalize_result, run_checks
 from .ocr import read_document, load_document
 

@@ -8,7 +8,7 @@ import difflib, math, os, re
 from dataclasses import dataclass
 from pathlib import Path
 from .core import *
-from .fields import FIELDS, Field
+from .contract import *
 
 # %% auto #0
 __all__ = ['MODEL_ID', 'INSTALL_HINT', 'QUESTIONS', 'UNGROUNDED_FACTOR', 'page_scale', 'page_image', 'tilt_page',
