@@ -10,9 +10,9 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # %% auto #0
-__all__ = ['Source', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError', 'EmptyDocument', 'CorruptDocument',
-           'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge', 'TooManyPages', 'EngineUnavailable', 'Box',
-           'Word', 'Line', 'Page', 'Document', 'sha256_of']
+__all__ = ['Source', 'ROW_OVERLAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError', 'EmptyDocument',
+           'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge', 'TooManyPages',
+           'EngineUnavailable', 'Box', 'Word', 'Line', 'group_rows', 'Page', 'Document', 'sha256_of']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -135,6 +135,21 @@ class Line(BaseModel):
     def box(self) -> Box: return Box.around(w.box for w in self.words)
     @property
     def conf(self) -> float: return min((w.conf for w in self.words), default=0.)
+
+# %% ../nbs/00_core.ipynb #2172dd0f
+ROW_OVERLAP = 0.5
+"Share of the smaller height two boxes must overlap vertically to be on one row"
+
+def group_rows(boxes:list[Box], overlap:float=ROW_OVERLAP) -> list[list[int]]:
+    "Indices of `boxes` grouped into rows, top to bottom, each row left to right"
+    rows:list[list[int]] = []
+    for i in sorted(range(len(boxes)), key=lambda i: boxes[i].cy):
+        b = boxes[i]
+        if rows:
+            last = boxes[rows[-1][-1]]
+            if min(b.y1, last.y1) - max(b.y0, last.y0) >= overlap*min(b.height, last.height): rows[-1].append(i); continue
+        rows.append([i])
+    return [sorted(r, key=lambda i: boxes[i].x0) for r in rows]
 
 # %% ../nbs/00_core.ipynb #9e2a6195
 class Page(BaseModel):

@@ -13,14 +13,14 @@ from typing import Optional
 from pydantic import BaseModel, Field as PField
 from .core import *
 from .contract import *
+from .text import *
 
 # %% auto #0
-__all__ = ['KEYWORDS', 'MONTHS', 'DATE_PATTERNS', 'AMOUNT_RE', 'POSTCODE_RE', 'PHONE_RE', 'REGNO_RE', 'TIME_RE', 'TRAIL_RE',
-           'CUT_RE', 'LEAD_RE', 'REGTAIL_RE', 'LEGAL_END_RE', 'SPAN_CUTS', 'CPU_FIELDS', 'SROIE_NAMES', 'HGB_PARAMS',
-           'NEG_KEEP', 'DEFAULT_MODEL', 'LineInfo', 'doc_lines', 'Cand', 'span_variants', 'span_table',
-           'block_candidates', 'date_candidates', 'amount_value', 'amount_candidates', 'candidates',
-           'candidate_targets', 'FieldModel', 'train_model', 'load_default_model', 'extract_fields', 'sroie_examples',
-           'build_default_model']
+__all__ = ['KEYWORDS', 'POSTCODE_RE', 'PHONE_RE', 'REGNO_RE', 'TIME_RE', 'TRAIL_RE', 'CUT_RE', 'LEAD_RE', 'REGTAIL_RE',
+           'LEGAL_END_RE', 'SPAN_CUTS', 'CPU_FIELDS', 'SROIE_NAMES', 'HGB_PARAMS', 'NEG_KEEP', 'DEFAULT_MODEL',
+           'LineInfo', 'doc_lines', 'Cand', 'span_variants', 'span_table', 'block_candidates', 'date_candidates',
+           'amount_value', 'amount_candidates', 'candidates', 'candidate_targets', 'FieldModel', 'train_model',
+           'load_default_model', 'extract_fields', 'sroie_examples', 'build_default_model']
 
 # %% ../nbs/02_extract.ipynb #9b5cbde0
 def _kw(*ws): return re.compile(r'(?<![^\W\d_])(?:' + '|'.join(ws) + r')(?![^\W\d_])', re.I)
@@ -55,26 +55,6 @@ KEYWORDS = {
 }
 "Generic keyword classes (several languages) whose presence near a candidate is a feature; no names from the data"
 
-MONTHS = ('jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october'
-          '|november|december|januar|februar|märz|mai|juni|juli|okt|dez|janvier|février|mars|avril|juin|juillet|août|septembre|octobre'
-          '|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|ogos|mei|disember'
-          '|januari|februari|julai|dis')
-_YEAR = r'(?:(?:19|20)\d{2}|\d{2})(?:(?!\d)|(?=\d{1,2}:\d{2}))'  # OCR glues the time on: 10-03-201823:03:06
-DATE_PATTERNS = [  # (format code, pattern): the code is a feature
-    (0, re.compile(r'(?<!\d)\d{1,2}\s?/\s?\d{1,2}\s?/\s?' + _YEAR)),
-    (1, re.compile(r'(?<!\d)\d{1,2}-\d{1,2}-' + _YEAR)),
-    (2, re.compile(r'(?<![\d.])\d{1,2}\.\d{1,2}\.' + _YEAR)),
-    (3, re.compile(r'(?<!\d)(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)')),
-    (4, re.compile(r'(?<!\w)\d{1,2}(?:st|nd|rd|th)?[\s\-/.]*(?:' + MONTHS + r')[^\W\d_]*\.?[\s\-/.,]*(?:\d{4}|\d{2})(?!\d)', re.I)),
-    (5, re.compile(r'(?<!\w)(?:' + MONTHS + r')[^\W\d_]*\.?[\s\-/.]*\d{1,2}(?:st|nd|rd|th)?(?:,\s*|\s+)(?:\d{4}|\d{2})(?!\d)', re.I)),
-    (6, re.compile(r'(?<!\d)(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)')),
-    (7, re.compile(r'(?<!\d)\d \d ?[/-] ?\d \d ?[/-] ?\d \d(?: \d \d)?(?! ?\d ?[/-])')),  # OCR spacing out characters: 1 2 / 2 8 / 2 0 1 7
-]
-"Date shapes as printed: 25/12/2018, 25-12-18, 25.12.2018, 2018-12-25, 25 DEC 2018, DEC 25, 2018, 20181225, 2 5 / 1 2 / 2 0 1 8"
-
-AMOUNT_RE = re.compile(r'(?<![\d.,])(?P<pre>(?:RM|MYR|USD|EUR|SGD|\$|€|£)\s?)?'
-                       r'(?P<num>-?\d{1,3}(?:[,.\s]\d{3})+[.,]\d{1,2}|-?\d+[.,]\d{1,2})(?!\d)', re.I)
-"An amount with decimals, optionally after a currency: 9.00, RM9.00, $ 8.20, 1,007.50, 1.234,56"
 POSTCODE_RE = re.compile(r'(?<![\d-])\d{5}(?![\d-])')
 PHONE_RE = re.compile(r'\d{2,4}[-\s]\d{3,4}[\s-]?\d{3,5}')
 REGNO_RE = re.compile(r'\(?\b[A-Z]{0,3}\d{4,}-[A-Z]\b\)?|\(\d{5,}\)')
@@ -249,12 +229,8 @@ def date_candidates(lines:list[LineInfo]) -> list[Cand]:
     return out
 
 def amount_value(num:str) -> float|None:
-    "The number an amount string stands for: `'1,007.50'` → 1007.5, `'1.234,56'` → 1234.56"
-    m = AMOUNT_RE.search(num or '')
-    if not m: return None
-    s = m.group('num').replace(' ', '')
-    i = max(s.rfind('.'), s.rfind(','))  # the decimal mark is the last separator; the others group thousands
-    return float(re.sub(r'[.,]', '', s[:i]) + '.' + s[i+1:])
+    "The number an amount string stands for, as a float feature: `'1,007.50'` → 1007.5"
+    return None if (d := amount_of(num)) is None else float(d)
 
 def amount_candidates(lines:list[LineInfo]) -> list[Cand]:
     "Every amount, as a number and with its currency as printed, with its context and rank"

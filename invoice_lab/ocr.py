@@ -115,16 +115,9 @@ def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI) -> list[Pa
     return pages
 
 # %% ../nbs/01_ocr.ipynb #62f6f238
-def reading_order(boxes:list[Box], overlap:float=0.5) -> list[int]:
+def reading_order(boxes:list[Box], overlap:float=ROW_OVERLAP) -> list[int]:
     "Indices of `boxes` (one per line) in reading order: rows top to bottom, left to right in a row"
-    rows = []
-    for i in sorted(range(len(boxes)), key=lambda i: boxes[i].cy):
-        b = boxes[i]
-        if rows:
-            last = boxes[rows[-1][-1]]
-            if min(b.y1, last.y1) - max(b.y0, last.y0) >= overlap*min(b.height, last.height): rows[-1].append(i); continue
-        rows.append([i])
-    return [i for r in rows for i in sorted(r, key=lambda i: boxes[i].x0)]
+    return [i for r in group_rows(boxes, overlap) for i in r]
 
 def order_words(words:list[Word]) -> list[Word]:
     "`words` sorted by line then left to right, their `line` ids renumbered 0.. in reading order (in place)"
