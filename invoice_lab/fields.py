@@ -367,7 +367,7 @@ def extract_fields(doc:Document, model:FieldModel|None=None) -> dict[str, Field|
             if not cs: out[f] = None; continue
             sc = model.scores(f, cs)
             k = max(range(len(cs)), key=sc.__getitem__)
-            out[f] = Field(raw=cs[k].text, confidence=round(float(sc[k]), 4), page=cs[k].page, box=cs[k].box.as_list(), source='cpu')
+            out[f] = Field(raw=cs[k].text, confidence=round(float(sc[k]), 4), page=cs[k].page, box=cs[k].box.as_list(), source='receipt')
     return out
 
 # %% ../nbs/02_extract.ipynb #4589314d

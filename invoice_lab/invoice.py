@@ -84,14 +84,14 @@ LABELS = {
           'mehrwertsteuer', 'mwst-betrag', 'mwst.-betrag', 'steuerbetrag', 'tva', 'montant tva', 'total tva', 'iva', 'cuota iva',
           'total iva', 'ндс', 'в т.ч. ндс', 'в том числе ндс', 'сумма ндс', 'vat total', 'total vat', 'tax total', 'total taxes',
           'zuzügl. ust', 'zuzügl. mwst', 'zzgl. mwst', 'ust.-betrag', 'ust-betrag', 'summe ust.', 'summe mwst.', 'steuersumme',
-          'vat amount', 'tax amount', 'montant de la tva', 'importe iva', 'ust. gesamt', 'mwst. gesamt', 'versicherungsteuer'],
+          'vat amount', 'tax amount', 'montant de la tva', 'importe iva', 'ust. gesamt', 'mwst. gesamt'],
          ['zzgl.', 'steuer']),
  'total': (['total due', 'amount due', 'balance due', 'grand total', 'total amount', 'invoice total', 'total to pay', 'amount payable',
             'gesamtbetrag', 'rechnungsbetrag', 'gesamtsumme', 'endbetrag', 'zahlbetrag', 'bruttobetrag', 'summe brutto', 'gesamt brutto',
             'zu zahlen', 'zu zahlender betrag', 'rechnungssumme', 'total ttc', 'montant ttc', 'net à payer', 'total à payer', 'montant total',
             'importe total', 'total factura', 'total a pagar', 'итого к оплате', 'всего к оплате', 'к оплате', 'сумма к оплате',
             'summe inkl. ust', 'summe inkl. mwst', 'gesamt inkl. mwst', 'rechnungssumme brutto', 'bruttosumme', 'brutto', 'total incl. vat',
-            'total amount due', 'due payable', 'solde à payer', 'reste à payer', 'total general', 'importe a pagar', 'rechnungsbeitrag'],
+            'total amount due', 'due payable', 'solde à payer', 'reste à payer', 'total general', 'importe a pagar'],
            ['total', 'summe', 'gesamt', 'всего']),
  'currency': (['currency', 'währung', 'devise', 'moneda', 'divisa', 'валюта'], []),
  'customer': (['bill to', 'billed to', 'invoice to', 'sold to', 'customer', 'client', 'rechnungsempfänger', 'rechnung an', 'kunde', 'käufer',
@@ -116,7 +116,7 @@ OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-n
          'steuerbasisbetrag', 'base', 'leistungszeitraum', 'rechnungsrabatt', 'skonto', 'teilzahlung', 'anzahlung', 'acompte',
          'zahlungsbedingungen', 'conditions de paiement', 'bestellung', 'gesamtbetrag der zuschläge', 'gesamtbetrag der abschläge',
          'счёт на оплату', 'счет на оплату', 'handelsrechnung', 'commercial invoice', 'tax invoice', 'proforma invoice',
-         'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.', 'vsnr']
+         'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.']
 "Labels that are none of our fields but contain words of our labels"
 
 DUE_TOTALS = {'total due', 'amount due', 'balance due', 'zahlbetrag', 'zu zahlen', 'zu zahlender betrag', 'net à payer', 'total à payer',
@@ -531,7 +531,7 @@ INVOICE_FIELDS = ('invoice_number', 'date', 'due_date', 'subtotal', 'tax', 'tota
 def _field(c:Cand|None, factor:float=1.) -> Field|None:
     if c is None: return None
     return Field(raw=c.raw, value=c.value, confidence=round(min(1., max(0., c.score))*factor, 3), page=c.page,
-                 box=c.box.as_list(), source='cpu', note=c.how)
+                 box=c.box.as_list(), source='invoice', note=c.how)
 
 def extract_invoice_fields(doc:Document) -> tuple[dict[str, Field|None], list[LineItem]]:
     "Invoice header fields (see `INVOICE_FIELDS`) and line items of `doc`, from its words and layout"

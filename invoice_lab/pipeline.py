@@ -4,38 +4,86 @@
 
 # %% ../nbs/04_pipeline.ipynb #9b3606ef
 from __future__ import annotations
-import importlib, time
+import time
+from dataclasses import dataclass, field as dc_field
 from contextlib import contextmanager
 from pathlib import Path
 from .core import *
 from .contract import *
+from .header import HEADER_FIELDS, extract_header, lexicon_picks, load_model
 from .normalize import normalize_result, run_checks
 from .ocr import read_document, load_document
 
 # %% auto #0
-__all__ = ['EXTRACTORS', 'extractor_fields', 'merge_fields', 'unclaimed', 'is_digital', 'page_fields', 'extract', 'result_table']
+__all__ = ['EXTRACTORS', 'Proposal', 'Stage', 'is_digital', 'HeaderStage', 'InvoiceStage', 'ReceiptStage', 'TiltStage', 'stages',
+           'unclaimed', 'merge', 'page_fields', 'extract', 'result_table']
 
-# %% ../nbs/04_pipeline.ipynb #9a117d35
-EXTRACTORS = {'cpu': 'invoice_lab.fields', 'tilt': 'invoice_lab.tilt'}
-"Extractor name → module with `extract_fields`"
+# %% ../nbs/04_pipeline.ipynb #cfe95801
+@dataclass
+class Proposal:
+    "What one stage proposes for a document: fields by name, and line items"
+    stage: str
+    fields: dict[str, Field|None] = dc_field(default_factory=dict)
+    items: list[LineItem] = dc_field(default_factory=list)
 
-def extractor_fields(doc:Document, extractor:str='cpu', model=None) -> dict[str, Field|None]:
-    "The fields extractor `extractor` (by name) finds in `doc`"
+class Stage:
+    "An extractor stage: `name`, the fields it `answers`, whether it `applies` to a document, and `propose`"
+    name, answers = '', ()
+    def applies(self, doc:Document, want) -> bool: return bool(set(self.answers) & set(want))
+    def propose(self, doc:Document, model=None) -> Proposal: raise NotImplementedError
+
+def is_digital(doc:Document) -> bool:
+    "Whether every word of `doc` comes from a PDF text layer (digital-born, not a scan or a photo)"
+    return bool(doc.words) and all(w.source == 'pdf-text' for w in doc.words)
+
+# %% ../nbs/04_pipeline.ipynb #530981ae
+class HeaderStage(Stage):
+    "Every header field by the learned header model, with the invoice reader's answers as features; its line items"
+    name = 'header'
+    answers = (*HEADER_FIELDS, 'currency', 'vendor_address')
+    def applies(self, doc, want): return True
+    def propose(self, doc, model=None):
+        from invoice_lab.invoice import extract_invoice_fields
+        read, items = extract_invoice_fields(doc)
+        fields = extract_header(doc, model or load_model(), lexicon_picks(doc, read))
+        if is_digital(doc): fields['vendor_address'] = read.get('vendor_address')
+        return Proposal(self.name, fields, items)
+
+class InvoiceStage(Stage):
+    "Line items (and, on digital PDFs, the vendor's address) by the invoice layout reader alone"
+    name, answers = 'invoice', ('vendor_address',)
+    def applies(self, doc, want): return True
+    def propose(self, doc, model=None):
+        from invoice_lab.invoice import extract_invoice_fields
+        fields, items = extract_invoice_fields(doc)
+        return Proposal(self.name, {'vendor_address': fields.get('vendor_address')} if is_digital(doc) else {}, items)
+
+class ReceiptStage(Stage):
+    "Vendor, address, date and total of scanned receipts, by the learned receipt model"
+    name = 'receipt'
+    answers = ('vendor', 'vendor_address', 'date', 'total')
+    def applies(self, doc, want): return not is_digital(doc) and super().applies(doc, want)
+    def propose(self, doc, model=None):
+        from invoice_lab.fields import extract_fields
+        return Proposal(self.name, extract_fields(doc, model=model))
+
+class TiltStage(Stage):
+    "Every field by Arctic-TILT (GPU; `model` is a `TiltExtractor`, default one per process)"
+    name, answers = 'tilt', FIELDS
+    def propose(self, doc, model=None):
+        from invoice_lab import tilt
+        return Proposal(self.name, (model or tilt).extract_fields(doc))
+
+# %% ../nbs/04_pipeline.ipynb #41ef6f49
+EXTRACTORS = {'cpu': (HeaderStage(), ReceiptStage()), 'tilt': (TiltStage(), InvoiceStage())}
+"Extractor name → its stages, in order"
+
+def stages(extractor:str='cpu') -> tuple[Stage, ...]:
+    "The stages of extractor `extractor`"
     if extractor not in EXTRACTORS: raise ValueError(f'unknown extractor {extractor!r}; one of {", ".join(EXTRACTORS)}')
-    mod = importlib.import_module(EXTRACTORS[extractor])
-    if extractor == 'tilt': return (model or mod).extract_fields(doc)
-    return mod.extract_fields(doc, model=model)
+    return EXTRACTORS[extractor]
 
-# %% ../nbs/04_pipeline.ipynb #9d790309
-def merge_fields(*proposals:dict[str, Field|None]) -> dict[str, Field|None]:
-    "One field per name of `FIELDS`: the most confident proposal (the first on ties), `None` if none"
-    out = {k: None for k in FIELDS}
-    for props in proposals:
-        for k, f in props.items():
-            if f is not None and k in out and (out[k] is None or f.confidence > out[k].confidence): out[k] = f
-    return out
-
-# %% ../nbs/04_pipeline.ipynb #b1e13e20
+# %% ../nbs/04_pipeline.ipynb #ea901c59
 def _inside(a:Field, b:Field) -> bool:
     "Whether `a`'s box lies within `b`'s on the same page"
     return a.page == b.page and None not in (a.box, b.box) and Box.from_list(b.box).contains(Box.from_list(a.box))
@@ -46,22 +94,27 @@ def unclaimed(proposals:dict[str, Field|None], claimed:dict[str, Field|None]) ->
     return {k: f for k, f in proposals.items()
             if f is None or k == 'currency' or not any(k != n and _inside(f, g) for n, g in taken)}
 
-# %% ../nbs/04_pipeline.ipynb #f45af406
-def is_digital(doc:Document) -> bool:
-    "Whether every word of `doc` comes from a PDF text layer (digital-born, not a scan or a photo)"
-    return bool(doc.words) and all(w.source == 'pdf-text' for w in doc.words)
+# %% ../nbs/04_pipeline.ipynb #dc1e1192
+def merge(proposals:list[Proposal]) -> tuple[dict[str, Field|None], list[LineItem]]:
+    "One field per name of `FIELDS` (a later stage's answer wins; earlier ones inside its boxes are dropped), and the last line items given"
+    out, items = {k: None for k in FIELDS}, []
+    for p in proposals:
+        claimed = {k: f for k, f in p.fields.items() if f is not None}
+        out = {**unclaimed(out, claimed), **{k: f for k, f in claimed.items() if k in out}}
+        out = {k: out.get(k) for k in FIELDS}
+        items = p.items or items
+    return out, items
+
+# %% ../nbs/04_pipeline.ipynb #028b32e1
+def _models(model) -> dict:
+    if model is None or isinstance(model, dict): return model or {}
+    kind = type(model).__name__
+    return {{'FieldModel': 'receipt', 'HeaderModel': 'header', 'TiltExtractor': 'tilt'}.get(kind, kind): model}
 
 def page_fields(doc:Document, extractor:str='cpu', model=None, want=FIELDS) -> tuple[dict[str, Field|None], list]:
-    "Fields and line items of `doc` (with words) by `extractor` and the invoice reader; a reader nothing in `want` needs is skipped"
-    from invoice_lab.fields import CPU_FIELDS
-    from invoice_lab.invoice import extract_invoice_fields
-    digital = is_digital(doc)
-    if extractor == 'cpu' and not digital and set(want) <= set(CPU_FIELDS):
-        return merge_fields(extractor_fields(doc, extractor, model)), []
-    inv, items = extract_invoice_fields(doc)
-    if extractor == 'cpu' and digital: return merge_fields(inv), items
-    base = extractor_fields(doc, extractor, model)
-    return merge_fields(base, unclaimed(inv, base)), items
+    "Fields and line items of `doc` (with words) by the stages of `extractor` that apply"
+    models = _models(model)
+    return merge([s.propose(doc, models.get(s.name)) for s in stages(extractor) if s.applies(doc, want)])
 
 # %% ../nbs/04_pipeline.ipynb #3a65fb56
 @contextmanager

@@ -44,7 +44,7 @@ def test_evidence(predicted):
     out, _ = predicted
     for e, doc, got in out:
         for f, fl in got.items():
-            assert fl is not None and fl.value is None and fl.source == 'cpu'
+            assert fl is not None and fl.value is None and fl.source == 'receipt'
             pg = doc.pages[fl.page]
             assert loose(fl.raw) in loose(pg.text.replace('\n', ' ')), (e.id, f, fl.raw)
             x0, y0, x1, y1 = fl.box
