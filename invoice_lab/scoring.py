@@ -90,6 +90,7 @@ def _f1(tp:int, npred:int, n:int) -> float:
     return 2*p*r/(p + r) if p + r else 0.
 
 def _counts(g) -> dict:
+    import pandas as pd
     lab, pred = g.labelled.astype(bool), (g.raw.notna() | g.value.notna())
     n, npred, tp, stp = int(lab.sum()), int(pred.sum()), int(g.ok.astype(bool).sum()), int(g.ok_strict.astype(bool).sum())
     return dict(accuracy=tp/n if n else 0., precision=tp/npred if npred else 0., recall=tp/n if n else 0.,
