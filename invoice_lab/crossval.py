@@ -124,12 +124,12 @@ def load_fit(path:str) -> Fit:
 
 # %% ../nbs/05b_crossval.ipynb #a35fdbaa
 def evaluate_extractor(fit:Fit, datasets=('sroie', 'einvoice', 'zugferd', 'deepform'), k:int=5, seed:int=0,
-                       limit:int|None=None, lodo:bool=True, name:str='model', progress:bool=False) -> CVResult:
+                       limit:int|None=None, lodo:bool=True, name:str='model', baselines:dict|None=None, progress:bool=False) -> CVResult:
     "CV within each of `datasets` (the first `limit` documents of each) and, with `lodo`, leave-one-dataset-out"
     data = {n: (xs, load_docs(xs, progress=progress)[0]) for n in datasets for xs in [load_examples(n, limit=limit)]}
     out = CVResult()
-    for n, (xs, docs) in data.items(): out += run_cv(xs, docs, fit, k, seed, name, progress=progress)
-    return out + run_lodo(data, fit, name) if lodo and len(data) > 1 else out
+    for n, (xs, docs) in data.items(): out += run_cv(xs, docs, fit, k, seed, name, baselines, progress=progress)
+    return out + run_lodo(data, fit, name, baselines) if lodo and len(data) > 1 else out
 
 def write_json(res:CVResult, path:str|Path, **info) -> Path:
     "The tidy table, calibration per (dataset, setting, extractor), errors and fit times as JSON at `path`"

@@ -134,7 +134,7 @@ def score_table(df, by=('dataset', 'setting', 'extractor')):
     for k, g in df.groupby(by, sort=False):
         keys = dict(zip(by, k if isinstance(k, tuple) else (k,)))
         out += [{**keys, 'field': f, **{c: r[c] for c in (*METRICS, 'n_pred')}} for f, r in field_scores(g).iterrows()]
-    return pd.DataFrame(out)
+    return pd.DataFrame(out).astype({'n': int, 'n_pred': int})
 
 # %% ../nbs/05a_scoring.ipynb #cef5b22a
 AMOUNT_WORD = re.compile(r'[^\d\s]{0,3}-?\d{1,3}(?:[,.\s]?\d{3})*[.,]\d{2}-?')
