@@ -15,7 +15,7 @@ import argparse, json
 from collections import defaultdict
 from pathlib import Path
 from invoice_lab.core import data_dir
-from invoice_lab.evaluate import loose, same_value
+from invoice_lab.contract import loose, same_value
 from invoice_lab.fields import Result, extract_fields
 from invoice_lab.invoice import extract_invoice_fields
 from invoice_lab.normalize import normalize_result, normalize_date, normalize_amount
