@@ -111,6 +111,7 @@ def eval_cv(fit: str = typer.Option('invoice_lab.crossval:receipt_fit', help="Th
     t = res.table()
     print(t[t.field == 'micro'].to_string(index=False, float_format='%.3f'))
     print(f'written to {path}')
+    if res.errors: print(f'{len(res.errors)} failures (listed in the JSON), first:', res.errors[:3])
     if log: print(f"logged {len(log_cv(res, tracking_uri or None, sprint, params))} runs to MLflow")
 
 @eval_app.command('readme')

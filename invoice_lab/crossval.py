@@ -54,9 +54,13 @@ def predict_rows(examples:list[Example], docs:dict, predict:Predict, out:CVResul
         out.rows += result_rows(e, res, **meta, **ms)
     return out
 
-def _fit(out:CVResult, name:str, fit:Fit, pairs:Pairs) -> Predict:
+def _fit(out:CVResult, name:str, fit:Fit, pairs:Pairs, **meta) -> Predict:
+    "`fit(pairs)`, timed; a fit that fails is listed in `out.errors` and predicts nothing (its fields score as missed)"
     t = time.perf_counter()
-    predict = fit(pairs)
+    try: predict = fit(pairs)
+    except Exception as ex:
+        out.errors.append(dict(**meta, extractor=name, id='(fit)', error=f'{type(ex).__name__}: {ex}'))
+        predict = lambda doc: None
     out.train_s.setdefault(name, []).append(round(time.perf_counter() - t, 2))
     return predict
 
@@ -72,7 +76,7 @@ def run_cv(examples:list[Example], docs:dict, fit:Fit, k:int=5, seed:int=0, name
         test = [e for e in examples if fold_of[e.id] == f]
         pairs = [(d[e.id], dict(e.labels)) for d in (train_docs or [docs]) for e in train]
         for ext, fit_ in fits.items():
-            predict_rows(test, docs, _fit(out, ext, fit_, pairs), out, setting='cv', extractor=ext, fold=f)
+            predict_rows(test, docs, _fit(out, ext, fit_, pairs, setting='cv', fold=f), out, setting='cv', extractor=ext, fold=f)
     return out
 
 # %% ../nbs/05b_crossval.ipynb #229ec2ba
@@ -83,7 +87,7 @@ def run_lodo(datasets:dict[str, tuple[list[Example], dict]], fit:Fit, name:str='
     for held, (examples, docs) in datasets.items():
         pairs = [(ds[e.id], dict(e.labels)) for other, (xs, ds) in datasets.items() if other != held for e in xs]
         for ext, fit_ in fits.items():
-            predict_rows(examples, docs, _fit(out, ext, fit_, pairs), out, setting='lodo', extractor=ext, fold=-1)
+            predict_rows(examples, docs, _fit(out, ext, fit_, pairs, setting='lodo', dataset=held), out, setting='lodo', extractor=ext, fold=-1)
     return out
 
 # %% ../nbs/05b_crossval.ipynb #0e5b0807

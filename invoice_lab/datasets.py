@@ -96,11 +96,11 @@ def _get(d:dict, path:str):
         d = d.get(k) if isinstance(d, dict) else None
     return d
 
-def _label(d:dict, key, form:str) -> Optional[str]:
-    "The label at `key` (a path or a list of paths joined with a space), `None` if missing or empty"
+def _label(d:dict, key, form:str, name:str='') -> Optional[str]:
+    "The label of field `name` at `key` (a path or a list of paths joined with a space), `None` if missing or empty"
     parts = [_get(d, k) for k in ([key] if isinstance(key, str) else key)]
     s = ' '.join(str(p).strip() for p in parts if p not in (None, ''))
-    if form == 'value' and re.fullmatch(r'\d{8}', s): s = f'{s[:4]}-{s[4:6]}-{s[6:]}'  # YYYYMMDD dates in e-invoice XML
+    if form == 'value' and name in DATE_FIELDS and re.fullmatch(r'\d{8}', s): s = f'{s[:4]}-{s[4:6]}-{s[6:]}'  # YYYYMMDD in e-invoice XML
     return s or None
 
 # %% ../nbs/05_datasets.ipynb #aa3ef227
@@ -142,7 +142,7 @@ def load_examples(spec:DatasetSpec|str, split:str|None=None, limit:int|None=None
         docs = [folder/f'{id_}{e}' for e in spec.exts if (folder/f'{id_}{e}').exists()]
         if not docs: continue
         given, bx = json.loads(fj.read_text(encoding='utf-8')), folder/f'{id_}.boxes.txt'
-        out.append(Example(id_, docs[0], {f: _label(given, k, spec.labels) for f, k in spec.fields.items()}, spec.name,
+        out.append(Example(id_, docs[0], {f: _label(given, k, spec.labels, f) for f, k in spec.fields.items()}, spec.name,
                            '', given, sha256_of(docs[0].read_bytes()), bx if bx.exists() else None))
         if limit and len(out) >= limit: break
     index = _index(spec, split)

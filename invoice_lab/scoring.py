@@ -44,6 +44,7 @@ def is_right(kind:str, name:str, true:str|None, raw:str|None, value:str|None, ru
     text = value or raw
     if name == 'invoice_number': return bool(text) and loose(text) == loose(true)
     if name in NAME_FIELDS: return same_name(text, true)
+    if name in DATE_FIELDS: return same_value(name, (value or '')[:10] or None, true[:10])
     return same_value(name, value, true)
 
 # %% ../nbs/05a_scoring.ipynb #627b5f8f
