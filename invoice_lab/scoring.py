@@ -212,12 +212,14 @@ def gt_lines(e:Example, doc:Document|None=None) -> list:
 
 # %% ../nbs/05a_scoring.ipynb #86b2db6c
 def _page_image(e:Example, page):
+    "`page` as an image: the one the reader kept, else `e`'s first PDF page rendered"
     if page.image is not None: return page.image
     import pymupdf
     from PIL import Image
     with pymupdf.open(e.path) as pdf: pix = pdf[0].get_pixmap()
     return Image.frombytes('RGB', (pix.width, pix.height), pix.samples)
 
+# %% ../nbs/05a_scoring.ipynb #ccf8f827
 def draw_doc(e:Example, rows, lines=None, max_px:int=700):
     "The first page of `e` with predicted (red, dashed) and true (green) boxes of the fields in `rows`"
     import matplotlib.pyplot as plt, matplotlib.patches as mp
