@@ -51,7 +51,8 @@ DATASETS = {
     'einvoice': DatasetSpec('einvoice', 'einvoice', {f: f for f in HEADER_FIELDS}, 'value', 'einvoice', 'train', group_by=('index',)),
     'deepform': DatasetSpec('deepform', 'deepform', {f: f for f in ('invoice_number', 'customer', 'total')}, 'value', 'deepform', 'train'),
 }
-"The labelled sets under `data_dir()`, by name"
+"The labelled sets under `data_dir()`, by name (other labelled folders are added when first read)"
+_BUILTIN = tuple(DATASETS)
 
 # %% ../nbs/05_datasets.ipynb #7bc3f695
 def parse_mapping(s:str) -> dict:
@@ -71,7 +72,11 @@ def dataset_spec(name:str, mapping:dict|str|None=None, labels:str|None=None) -> 
     cfg = json.loads((p/'fields_map.json').read_text()) if (p/'fields_map.json').exists() else {}
     fields = mapping or cfg.get('fields') or {f: f for f in FIELDS}
     labels = labels or cfg.get('labels', 'raw')
-    return DatasetSpec(p.name, str(p.resolve()), fields, labels, cfg.get('kind', 'sroie' if labels == 'raw' else 'einvoice'), '')
+    spec = DatasetSpec(p.name, str(p.resolve()), fields, labels, cfg.get('kind', 'sroie' if labels == 'raw' else 'einvoice'), '')
+    if p.name not in _BUILTIN: DATASETS[p.name] = spec   # so that scoring finds its kind and fields by `Example.dataset`
+    elif DATASETS[p.name].folder().resolve() != p.resolve():
+        raise ValueError(f'the folder {p} has the name of the registered dataset {p.name!r}: rename it')
+    return spec
 
 # %% ../nbs/05_datasets.ipynb #241308d8
 @dataclass

@@ -64,14 +64,13 @@ def _ok(kind:str, name:str, true, raw, value, form:str) -> dict:
 
 def result_rows(e:Example, res:Result|None, **meta) -> list[dict]:
     "The scored rows of `res` (a `Result`, or `None` when nothing was read) for example `e`; `meta` is added to every row"
-    spec, rows = DATASETS.get(e.dataset), []
-    kind, form = (spec.kind, spec.labels) if spec else ('sroie', 'raw')
-    for name in SCORED[kind]:
+    spec, rows = DATASETS[e.dataset], []
+    for name in (f for f in SCORED[spec.kind] if f in spec.fields):
         f, true = res.fields.get(name) if res else None, e.labels.get(name)
         raw, value = (f.raw, f.value) if f else (None, None)
-        rows.append(dict(**meta, dataset=e.dataset, kind=kind, id=e.id, field=name, true=true, raw=raw, value=value,
+        rows.append(dict(**meta, dataset=e.dataset, kind=spec.kind, id=e.id, field=name, true=true, raw=raw, value=value,
                          conf=f.confidence if f else None, page=f.page if f else None, box=f.box if f else None,
-                         **_ok(kind, name, true, raw, value, form)))
+                         **_ok(spec.kind, name, true, raw, value, spec.labels)))
     return rows
 
 def score_rows(df):
