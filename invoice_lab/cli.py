@@ -7,8 +7,8 @@ from __future__ import annotations
 import typer
 
 # %% auto #0
-__all__ = ['app', 'eval_app', 'pod_app', 'main', 'fields', 'ocr', 'synth', 'eval_run', 'eval_report', 'extract', 'demo', 'serve',
-           'batch', 'pod_up', 'pod_status', 'pod_stop', 'pod_terminate', 'train']
+__all__ = ['app', 'eval_app', 'pod_app', 'main', 'fields', 'ocr', 'synth', 'eval_run', 'eval_report', 'eval_cv', 'eval_readme',
+           'extract', 'demo', 'serve', 'batch', 'pod_up', 'pod_status', 'pod_stop', 'pod_terminate', 'train']
 
 # %% ../nbs/09_cli.ipynb #51e2775a
 app = typer.Typer(help="invoice_lab: invoices and receipts to validated fields, with evidence.",
@@ -67,26 +67,59 @@ def eval_run(dataset: str = typer.Option('sroie', help="sroie, zugferd, or the p
              train_ocr: str = typer.Option('', help="OCR engines the fold models learn from, e.g. boxes,rapidocr (default: --ocr)"),
              rescore: str = typer.Option('', help="With --no-normalize: score this earlier run's predictions (a run name in the output folder) again")):
     "Evaluate a dataset split end to end, cross-validated; log it to MLflow"
-    from invoice_lab.evaluate import run_notebook
+    from invoice_lab.tracking import run_notebook
     m = run_notebook(dataset, split, ocr, extractor, sprint, limit, folds, normalize, tracking_uri, out_dir, fields_map, use_xml, record=record, train_ocr=train_ocr, rescore=rescore)
     print(f"{m['run']}  ({m['params']['n_docs']} documents, MLflow run {m['run_id']})")
-    print(f"{'field':16}{'loose F1':>10}{'strict F1':>10}{'value acc':>10}")
-    for f, s in m['metrics']['loose'].items():
-        print(f"{f:16}{s['f1']:10.3f}{m['metrics']['strict'][f]['f1']:10.3f}{s['value_acc']:10.3f}")
+    print(f"{'field':16}{'F1':>10}{'strict F1':>10}{'accuracy':>10}{'value acc':>10}{'baseline F1':>12}")
+    for f, s in m['metrics'].items():
+        print(f"{f:16}{s['f1']:10.3f}{s['strict_f1']:10.3f}{s['accuracy']:10.3f}{s['value_acc']:10.3f}{m['baseline'].get(f, {}).get('f1', float('nan')):12.3f}")
 
 @eval_app.command('report')
 def eval_report(dataset: list[str] = typer.Option(None, help="Only these datasets (MLflow experiments)"),
-                metric: str = typer.Option('loose_f1', help="loose_f1, strict_f1, loose_exact, value_acc, ..."),
+                metric: str = typer.Option('f1', help="f1, accuracy, strict_f1, value_acc, precision"),
                 markdown: str = typer.Option('', help="Also write the table as Markdown to this file"),
                 tracking_uri: str = typer.Option('', help="MLflow store (default: the project's)")):
     "Sprints × fields table from the MLflow runs"
     from pathlib import Path
-    from invoice_lab.evaluate import report, report_markdown
+    from invoice_lab.tracking import report, report_markdown
     t = report(tracking_uri or None, dataset or None, metric)
     print(t.to_string(index=False, float_format='%.3f') if not t.empty else 'no runs logged')
     if markdown:
         Path(markdown).write_text(report_markdown(t, metric))
         print(f"written to {markdown}")
+
+# %% ../nbs/09_cli.ipynb #e7a1c011
+@eval_app.command('cv')
+def eval_cv(fit: str = typer.Option('invoice_lab.crossval:receipt_fit', help="The extractor's fit function, module:function"),
+            name: str = typer.Option('', help="Its name in tables (default: the function's name)"),
+            datasets: str = typer.Option('sroie,einvoice,zugferd,deepform', help="Comma-separated registered datasets"),
+            folds: int = typer.Option(5), seed: int = typer.Option(0), limit: int = typer.Option(0, help="First N documents per dataset (0: all)"),
+            lodo: bool = typer.Option(True, help="Also leave one dataset out (train on the others)"),
+            out: str = typer.Option('', help="JSON output (default experiments/cv_<name>.json)"),
+            log: bool = typer.Option(True, help="Log one MLflow run per dataset, setting and extractor"),
+            sprint: str = typer.Option('dev'), tracking_uri: str = typer.Option('', help="MLflow store (default: the project's)")):
+    "Cross-validate an extractor within each dataset and across datasets, beside the baselines; JSON + MLflow"
+    from pathlib import Path
+    from invoice_lab.core import project_root
+    from invoice_lab.crossval import load_fit, evaluate_extractor, write_json
+    from invoice_lab.tracking import log_cv
+    name = name or fit.rpartition(':')[2]
+    res = evaluate_extractor(load_fit(fit), datasets.split(','), folds, seed, limit or None, lodo, name, progress=True)
+    params = dict(fit=fit, folds=folds, seed=seed, limit=limit, datasets=datasets)
+    path = write_json(res, out or (project_root() or Path.cwd())/'experiments'/f'cv_{name}.json', command='invoice-lab eval cv ' +
+                      f'--fit {fit} --datasets {datasets} --folds {folds} --seed {seed} --limit {limit}' + ('' if lodo else ' --no-lodo'), **params)
+    t = res.table()
+    print(t[t.field == 'micro'].to_string(index=False, float_format='%.3f'))
+    print(f'written to {path}')
+    if res.errors: print(f'{len(res.errors)} failures (listed in the JSON), first:', res.errors[:3])
+    if log: print(f"logged {len(log_cv(res, tracking_uri or None, sprint, params))} runs to MLflow")
+
+@eval_app.command('readme')
+def eval_readme(readme: str = typer.Option('', help="The file with the results markers (default: the project's README.md)"),
+                tracking_uri: str = typer.Option('', help="MLflow store (default: the project's)")):
+    "Rewrite the results table between <!-- results:begin --> and <!-- results:end --> from the logged cv runs"
+    from invoice_lab.tracking import update_readme
+    print(update_readme(readme or None, tracking_uri or None))
 
 # %% ../nbs/09_cli.ipynb #462226bf
 @app.command()

@@ -373,7 +373,7 @@ def extract_fields(doc:Document, model:FieldModel|None=None) -> dict[str, Field|
 # %% ../nbs/02_extract.ipynb #4589314d
 def sroie_examples(ocr:str='boxes', limit:int|None=None, split:str='train', cached_only:bool=False) -> list[tuple[Document, dict]]:
     "`(Document, labels)` pairs of the SROIE receipts read with OCR engine `ocr` (cached), the first `limit`; `cached_only`: skip the uncached"
-    from invoice_lab.evaluate import load_examples, load_docs
+    from invoice_lab.datasets import load_examples, load_docs
     from invoice_lab.ocr import cache_path
     ex = load_examples('sroie', split, limit)
     if cached_only and ocr != 'boxes': ex = [e for e in ex if cache_path(e.sha256, ocr).exists()]

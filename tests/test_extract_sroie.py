@@ -7,7 +7,8 @@ is the cross-validated one in experiments/cv_sroie.json (experiments/cv_sroie.py
 import statistics, time
 import pytest
 from invoice_lab.core import data_dir
-from invoice_lab.evaluate import load_examples, loose, strict
+from invoice_lab.contract import loose, strict
+from invoice_lab.datasets import load_examples
 from invoice_lab.fields import CPU_FIELDS, DEFAULT_MODEL, FieldModel, extract_fields, load_default_model
 from invoice_lab.ocr import load_document
 
