@@ -4,6 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #95546436
 from __future__ import annotations
+from pathlib import Path
 import typer
 
 # %% auto #0
@@ -239,12 +240,19 @@ def pod_terminate(pod_id: str = typer.Argument(None, help="Pod id (default: the 
 
 # %% ../nbs/09_cli.ipynb #a850033e
 @app.command()
-def train(ocr: str = typer.Option('boxes,rapidocr', help="OCR engines whose output the model learns from, comma-separated"),
-          out: str = typer.Option('', help="Where to write the model (default: the shipped model file)"),
-          limit: int = typer.Option(0, help="Only the first N receipts (0: all)")):
-    "Train the CPU field extractor on SROIE train and write the model file"
-    from pathlib import Path
-    from invoice_lab.fields import DEFAULT_MODEL, build_default_model
-    dest = Path(out) if out else DEFAULT_MODEL
-    m = build_default_model(tuple(ocr.split(',')), dest, limit or None)
-    print(f"wrote {dest} ({dest.stat().st_size/1e6:.2f} MB) from {m.meta['n_docs']} documents ({ocr})")
+def train(model: str = typer.Option('all', help="Which model: header (every labelled dataset), receipt (SROIE), or all"),
+          ocr: str = typer.Option('boxes,rapidocr', help="Receipt model: OCR engines whose output it learns from, comma-separated"),
+          out: str = typer.Option('', help="Where to write the model (default: the shipped model file; only with one model)"),
+          limit: int = typer.Option(0, help="Only the first N documents of each dataset (0: all)")):
+    "Train the CPU extractor's models on the labelled datasets and write the model files"
+    from invoice_lab.train import build_header_model, build_receipt_model
+    from invoice_lab.fields import DEFAULT_MODEL
+    from invoice_lab.header import HEADER_MODEL
+    if model not in ('header', 'receipt', 'all'): raise typer.BadParameter(f'unknown model {model!r}; one of header, receipt, all', param_hint='--model')
+    if out and model == 'all': raise typer.BadParameter('--out needs one --model', param_hint='--out')
+    for name, build, dest in (('header', build_header_model, HEADER_MODEL), ('receipt', build_receipt_model, DEFAULT_MODEL)):
+        if model not in (name, 'all'): continue
+        kw = dict(ocr=tuple(ocr.split(','))) if name == 'receipt' else {}
+        m = build(out=Path(out) if out else dest, limit=limit or None, **kw)
+        where = Path(out) if out else dest
+        print(f"wrote {where} ({where.stat().st_size/1e6:.2f} MB) from {m.meta['n_docs']} documents")

@@ -100,9 +100,6 @@ class Box(BaseModel):
         "This box with x multiplied by `sx` and y by `sy` (default `sx`)"
         sy = sx if sy is None else sy
         return Box(x0=self.x0*sx, y0=self.y0*sy, x1=self.x1*sx, y1=self.y1*sy)
-    def norm(self, page:Page) -> Box:
-        "This box in 0–1 page coordinates"
-        return self.scale(1/page.width, 1/page.height)
     def as_list(self) -> list[float]: return [round(v, 2) for v in (self.x0, self.y0, self.x1, self.y1)]
     @classmethod
     def from_list(cls, v) -> Box:

@@ -20,7 +20,7 @@ __all__ = ['KEYWORDS', 'POSTCODE_RE', 'PHONE_RE', 'REGNO_RE', 'TIME_RE', 'TRAIL_
            'LEGAL_END_RE', 'SPAN_CUTS', 'CPU_FIELDS', 'SROIE_NAMES', 'HGB_PARAMS', 'NEG_KEEP', 'DEFAULT_MODEL',
            'LineInfo', 'doc_lines', 'Cand', 'span_variants', 'span_table', 'block_candidates', 'date_candidates',
            'amount_value', 'amount_candidates', 'candidates', 'candidate_targets', 'FieldModel', 'train_model',
-           'load_default_model', 'extract_fields', 'sroie_examples', 'build_default_model']
+           'load_default_model', 'extract_fields']
 
 # %% ../nbs/02_extract.ipynb #9b5cbde0
 def _kw(*ws): return re.compile(r'(?<![^\W\d_])(?:' + '|'.join(ws) + r')(?![^\W\d_])', re.I)
@@ -369,23 +369,3 @@ def extract_fields(doc:Document, model:FieldModel|None=None) -> dict[str, Field|
             k = max(range(len(cs)), key=sc.__getitem__)
             out[f] = Field(raw=cs[k].text, confidence=round(float(sc[k]), 4), page=cs[k].page, box=cs[k].box.as_list(), source='receipt')
     return out
-
-# %% ../nbs/02_extract.ipynb #4589314d
-def sroie_examples(ocr:str='boxes', limit:int|None=None, split:str='train', cached_only:bool=False) -> list[tuple[Document, dict]]:
-    "`(Document, labels)` pairs of the SROIE receipts read with OCR engine `ocr` (cached), the first `limit`; `cached_only`: skip the uncached"
-    from invoice_lab.datasets import load_examples, load_docs
-    from invoice_lab.ocr import cache_path
-    ex = load_examples('sroie', split, limit)
-    if cached_only and ocr != 'boxes': ex = [e for e in ex if cache_path(e.sha256, ocr).exists()]
-    docs, _ = load_docs(ex, ocr)
-    return [(docs[e.id], e.train_labels()) for e in ex]
-
-def build_default_model(ocr:tuple=('boxes', 'rapidocr'), out:str|Path=DEFAULT_MODEL, limit:int|None=None, seed:int=0,
-                        cached_only:bool=False) -> FieldModel:
-    "Train on the SROIE receipts read with every engine in `ocr` and save the model to `out`"
-    parts = {o: sroie_examples(o, limit, cached_only=cached_only) for o in ocr}
-    m = train_model([x for xs in parts.values() for x in xs], seed)
-    m.meta.update(data='sroie/train', ocr=list(ocr), n_docs=sum(map(len, parts.values())), docs_per_ocr={o: len(xs) for o, xs in parts.items()})
-    m.save(out)
-    _default.clear()
-    return m

@@ -155,10 +155,11 @@ def extract(src:str|Path|bytes|Document, ocr:str='auto', extractor:str='cpu', us
     else: res.fields = {k: f if f is None else f.model_copy(update={'value': None}) for k, f in res.fields.items()}
     if use_xml and (pdf := _pdf(src, doc)) is not None:
         with _timed(t, 'extract'):
-            from invoice_lab.einvoice import read_einvoice, cross_check
+            from invoice_lab.einvoice import read_einvoice, read_einvoice_items, cross_check
             if xml := read_einvoice(pdf):
                 res.checks += cross_check(res.fields, xml)
                 res.fields.update({k: f for k, f in xml.items() if k in keep and f is not None})
+                res.line_items = read_einvoice_items(pdf) or res.line_items
     if normalize:
         with _timed(t, 'normalize'): res.checks += run_checks(res)
     res.timings_ms = t
