@@ -11,7 +11,8 @@ die() { echo "check_lock: FAILED: $*" >&2; exit 1; }
   || die "$PYTHON is not CPython 3.11 on x86_64"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$PYTHON" -m venv "$tmp/venv"
-"$tmp/venv/bin/pip" install -q --dry-run --ignore-installed --report "$tmp/report.json" -r "$HERE/requirements-gpu.lock"
+"$tmp/venv/bin/pip" install -q --dry-run --ignore-installed --report "$tmp/report.json" -r "$HERE/requirements-gpu.lock" \
+  2>"$tmp/pip.log" || { cat "$tmp/pip.log" >&2; die "pip could not resolve the lock"; }
 "$tmp/venv/bin/python" - "$tmp/report.json" "$HERE/requirements-gpu.lock" <<'PY'
 import json, re, sys
 norm = lambda n: re.sub(r'[-_.]+', '-', n.lower())
