@@ -274,4 +274,21 @@ def test_setup_volume_needs_the_checkout(ws):
 
 def test_build_wheelhouse_needs_nvcc(ws):
     r = run_script('build_wheelhouse.sh', ws[2])
-    assert r.returncode == 1 and 'nvcc not found: use a CUDA *devel* image' in r.stderr
+    assert r.returncode == 1 and 'nvcc not found: use a CUDA 12.4 *devel* image' in r.stderr and 'no GPU needed' in r.stderr
+
+
+@pytest.mark.parametrize('cpu_max, mem_max, jobs', [('400000 100000', 16 * 2**30, 4),    # 4 CPUs, 16 GiB: 4 jobs
+                                                    ('800000 100000', 8 * 2**30, 2),     # 8 CPUs but 8 GiB: memory decides
+                                                    ('150000 100000', 64 * 2**30, 2),    # 1.5 CPUs round up
+                                                    ('50000 100000', 2 * 2**30, 1),      # never below one job
+                                                    ('max 100000', 2**62, None)])         # no limits: the host's nproc / memory
+def test_build_jobs_follow_the_container_quota(ws, tmp_path, cpu_max, mem_max, jobs):
+    "MAX_JOBS from the container's cgroup limits, not the host's nproc / MemTotal"
+    cg = tmp_path/'cgroup'; cg.mkdir()
+    (cg/'cpu.max').write_text(cpu_max + '\n'); (cg/'memory.max').write_text(f'{mem_max}\n')
+    r = subprocess.run(['bash', str(RP/'build_wheelhouse.sh'), '--print-jobs'], env={**ws[2], 'CGROUP_ROOT': str(cg)}, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    if jobs is None:
+        nproc = int(subprocess.run(['nproc'], env=ws[2], capture_output=True, text=True).stdout)
+        jobs = max(1, min(nproc, os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') // 2**30 // 4))
+    assert r.stdout.strip() == f'MAX_JOBS={jobs} TORCH_CUDA_ARCH_LIST=8.0 8.6 8.9 9.0'
