@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Where everything lives on a pod: sourced by every runpod/*.sh and by JupyterLab terminals (bootstrap adds it to ~/.bashrc).
-# Pods mount the network volume at /workspace; Serverless workers at /runpod-volume (export WORKSPACE=/runpod-volume there).
+# Pods mount the network volume at /workspace. Serverless workers (/runpod-volume) run `python handler.py` without a shell:
+# serverless/handler.py sets the same variables in Python (tests/test_runpod_serverless.py keeps the two equal).
 : "${WORKSPACE:=/workspace}"
 export WORKSPACE
 export INVOICE_LAB_REPO="${INVOICE_LAB_REPO:-$WORKSPACE/invoice_lab}"      # the git checkout

@@ -24,7 +24,7 @@ MAX_PAGES = 50
 
 
 def volume_env(volume: str) -> dict:
-    "What runpod/env.sh exports on a pod whose volume is at `volume` (tests/test_runpod_worker.py keeps the two equal)"
+    "What runpod/env.sh exports on a pod whose volume is at `volume` (tests/test_runpod_serverless.py keeps the two equal)"
     c = f'{volume}/.cache'
     return {'WORKSPACE': volume, 'INVOICE_LAB_TILT_MODEL': f'{volume}/models/snowflake-arctic-tilt-v1.3',
             'INVOICE_LAB_DATA': f'{volume}/data', 'HF_HOME': f'{c}/huggingface', 'PADDLE_PDX_CACHE_HOME': f'{c}/paddlex',
