@@ -78,6 +78,7 @@ class Endpoint:
                 with urllib.request.urlopen(req, timeout=None if left is None else left + 1) as r: return json.loads(r.read() or b'{}')
             except urllib.error.HTTPError as e:
                 msg = e.read()[:300].decode(errors='replace')
+                if e.code == 413: raise DocumentTooLarge(f'the endpoint refused the job as too large (HTTP 413): {msg}') from None
                 if e.code not in RETRY_STATUS: raise EndpointError(f'{method} {self.url}{path}: HTTP {e.code} {msg}', e.code) from None
                 why = f'HTTP {e.code}'
                 if attempt < self.retries: self._pause(attempt, e.headers.get('Retry-After'))
