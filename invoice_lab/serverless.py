@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_serverless.ipynb #3e884b84
 from __future__ import annotations
-import base64, json, os, random, re, time, urllib.error, urllib.request
+import base64, http.client, json, os, random, re, time, urllib.error, urllib.request
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,16 +75,20 @@ class Endpoint:
             req = urllib.request.Request(self.url + path, data=body, method=method, headers=self.headers)
             self.requests += 1
             try:
-                with urllib.request.urlopen(req, timeout=None if left is None else left + 1) as r: return json.loads(r.read() or b'{}')
+                with urllib.request.urlopen(req, timeout=None if left is None else left + 1) as r: raw = r.read()
             except urllib.error.HTTPError as e:
                 msg = e.read()[:300].decode(errors='replace')
                 if e.code == 413: raise DocumentTooLarge(f'the endpoint refused the job as too large (HTTP 413): {msg}') from None
                 if e.code not in RETRY_STATUS: raise EndpointError(f'{method} {self.url}{path}: HTTP {e.code} {msg}', e.code) from None
                 why = f'HTTP {e.code}'
                 if attempt < self.retries: self._pause(attempt, e.headers.get('Retry-After'))
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-                why = str(getattr(e, 'reason', e))
+                continue
+            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as e:
+                why = str(getattr(e, 'reason', e)) or type(e).__name__
                 if attempt < self.retries: self._pause(attempt)
+                continue
+            try: return json.loads(raw or b'{}')
+            except ValueError: raise EndpointError(f'{method} {self.url}{path}: the answer is not JSON: {raw[:200]!r}') from None
         if deadline is not None and time.monotonic() >= deadline: raise JobTimeout(f'no result within the deadline ({why})')
         raise EndpointError(f'{method} {self.url}{path}: {why} after {self.retries + 1} attempts')
 
