@@ -77,6 +77,7 @@ def test_worker_sets_the_volume_env(tmp_path):
     ({'document_b64': 'not base64!', 'name': 'x.pdf'}, 'bad_input: document_b64 is not valid base64'),
     ({'document_b64': base64.b64encode(b'%PDF-1.7 broken').decode(), 'name': 'x.pdf'}, 'corrupt: '),
     ({'path': str(RECEIPT), 'fields': ['totl']}, "bad_input: unknown fields ['totl']"),
+    ({'path': str(RECEIPT), 'pages': 'all'}, "bad_input: invalid literal for int() with base 10: 'all'"),
     ({'path': str(RECEIPT), 'extractor': 'nope'}, "bad_input: unknown extractor 'nope'"),
     ({'path': str(RECEIPT), 'extractor': 'tilt'}, 'engine_unavailable: Arctic-TILT needs'),
 ])

@@ -43,9 +43,9 @@ from invoice_lab.pipeline import extract  # noqa: E402
 def handler(job: dict) -> dict:
     "One job → the result contract of its document, or {'error': 'code: message'}"
     inp = job.get('input') or {}
-    opts = dict(ocr=inp.get('ocr', 'auto'), extractor=inp.get('extractor', 'cpu'), use_xml=bool(inp.get('use_xml', True)),
-                fields=inp.get('fields'), max_pages=int(inp.get('pages') or MAX_PAGES))
     try:
+        opts = dict(ocr=inp.get('ocr', 'auto'), extractor=inp.get('extractor', 'cpu'), use_xml=bool(inp.get('use_xml', True)),
+                    fields=inp.get('fields'), max_pages=int(inp.get('pages') or MAX_PAGES))
         if inp.get('document_b64'):
             data = base64.b64decode(inp['document_b64'], validate=True)
             res = extract(data, name=inp.get('name') or 'upload', **opts)
