@@ -18,7 +18,7 @@ from handler import handler
 
 def flaky(job):
     "The real handler, logging each job's document; fail_me.pdf fails, z_slow*.pdf takes 6 s more"
-    name = job['input'].get('name', '')
+    name = job['input'].get('name') or os.path.basename(job['input'].get('path', ''))
     with open(os.environ['WORKER_LOG'], 'a') as f: f.write(name + '\\n')
     time.sleep(float(os.environ.get('WORKER_DELAY', '0')) + (6 if name.startswith('z_slow') else 0))
     if name == 'fail_me.pdf': raise RuntimeError('injected failure')
@@ -121,6 +121,28 @@ def test_unreachable_endpoint_records_nothing(tmp_path):
                        env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and 'after 6 attempts' in r.stderr and 'rerun the same command to resume' in r.stderr, r.stderr
     assert lines(out/'results.jsonl') == [] and lines(out/'errors.jsonl') == []
+
+
+def test_payload_limit_and_volume_paths(worker, tmp_path):
+    "A document over RunPod's 20 MB body limit is refused before sending; with --volume-root jobs carry paths instead"
+    inp = tmp_path/'in'
+    make_pdf(inp/'a.pdf', 1)
+    (inp/'big.pdf').write_bytes(b'%PDF-1.7\n' + os.urandom(15_200_000))   # 20.3 MB as base64
+    url, seen = worker()
+    p = batch(inp, tmp_path/'out', url)
+    log = p.communicate(timeout=120)[0].decode()
+    assert p.returncode == 0 and '2 documents: 1 extracted, 1 failed' in log, log
+    err = json.loads(lines(tmp_path/'out'/'errors.jsonl')[0])
+    assert (err['source'], err['error']) == ('big.pdf', 'too_large') and 'pass --volume-root' in err['message'], err
+    assert seen() == ['a.pdf']   # never sent
+
+    p = batch(inp, tmp_path/'out2', url, '--volume-root', str(inp))   # the worker sees the folder at the same path here
+    log = p.communicate(timeout=120)[0].decode()
+    assert p.returncode == 0 and '2 documents: 1 extracted, 1 failed' in log, log
+    assert sorted(seen()) == ['a.pdf', 'a.pdf', 'big.pdf']
+    err = json.loads(lines(tmp_path/'out2'/'errors.jsonl')[0])
+    assert err['source'] == 'big.pdf' and err['error'] == 'corrupt', err   # read by the worker from its disk: a broken PDF
+    assert [json.loads(l)['source'] for l in lines(tmp_path/'out2'/'results.jsonl')] == ['a.pdf']
 
 
 def test_kill_and_resume(worker, tmp_path):
