@@ -176,6 +176,15 @@ def serve(host: str = typer.Option('127.0.0.1', help="Address to bind; anything 
     except UnsafeBind as e:
         print(e, file=sys.stderr); raise typer.Exit(2)
 
+# %% ../nbs/09_cli.ipynb #b6287938
+def _endpoint_batch(input_dir, out, endpoint, concurrency, timeout, volume_root, ocr, extractor, progress) -> dict:
+    "`batch --endpoint`: the folder through a RunPod Serverless endpoint (`07a_serverless`); an endpoint that refuses exits 1"
+    import sys
+    from invoice_lab.serverless import EndpointError, run_endpoint_batch
+    try: return run_endpoint_batch(input_dir, out, endpoint, concurrency, timeout, ocr, extractor, volume_root=volume_root, progress=progress)
+    except EndpointError as e:
+        print(f"error: {e} -- nothing finished was lost: rerun the same command to resume", file=sys.stderr); raise typer.Exit(1)
+
 # %% ../nbs/09_cli.ipynb #36140ea3
 @app.command()
 def batch(input_dir: str = typer.Argument(..., help="Folder of PDFs/images (searched recursively)"),
@@ -183,10 +192,15 @@ def batch(input_dir: str = typer.Argument(..., help="Folder of PDFs/images (sear
           workers: int = typer.Option(None, help="Parallel processes (default: the number of cores)"),
           ocr: str = typer.Option('auto', help="OCR engine (see `extract`)"),
           extractor: str = typer.Option('cpu', help="Field extractor: cpu, or tilt (GPU)"),
-          progress: bool = typer.Option(True, '--progress/--no-progress', help="Show a progress bar")):
+          progress: bool = typer.Option(True, '--progress/--no-progress', help="Show a progress bar"),
+          endpoint: str = typer.Option(None, help="RunPod Serverless endpoint id or base URL: send the documents there (key: RUNPOD_API_KEY)"),
+          concurrency: int = typer.Option(4, help="With --endpoint: documents in flight at once"),
+          timeout: float = typer.Option(600, help="With --endpoint: seconds per document before it is recorded as a timeout"),
+          volume_root: str = typer.Option(None, help="With --endpoint: INPUT_DIR as the worker sees it on the network volume (send paths, not bytes)")):
     "Extract every document of a folder to JSONL/CSV/Excel; resumable"
     from invoice_lab.batch import run_batch
-    c = run_batch(input_dir, out, workers, ocr, extractor, progress)
+    c = (_endpoint_batch(input_dir, out, endpoint, concurrency, timeout, volume_root, ocr, extractor, progress) if endpoint
+         else run_batch(input_dir, out, workers, ocr, extractor, progress))
     print(f"{c['documents']} documents: {c['ok']} extracted, {c['failed']} failed, {c['skipped']} already done "
           f"-> {out}/results.jsonl, results.csv, results.xlsx, errors.jsonl")
 

@@ -12,8 +12,9 @@ from .core import *
 # %% auto #0
 __all__ = ['MIMES', 'MAX_PIXELS', 'DPI', 'SCAN_MAX_WORDS', 'ENGINES', 'PADDLE_MODELS', 'sniff_mime', 'reading_order',
            'order_words', 'read_document', 'Engine', 'engine_names', 'get_engine', 'split_words', 'read_boxes',
-           'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_threads', 'RapidOCREngine',
-           'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine', 'words_table']
+           'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_device', 'ocr_threads',
+           'RapidOCREngine', 'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine',
+           'words_table']
 
 # %% ../nbs/01_ocr.ipynb #a7c137bd
 MIMES = {'application/pdf': 'pdf', 'image/jpeg': 'image', 'image/png': 'image', 'image/tiff': 'image',
@@ -263,6 +264,19 @@ def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=Tru
     tmp.write_text(doc.to_json()); tmp.replace(path)
     return doc
 
+# %% ../nbs/01_ocr.ipynb #94a7bd32
+def ocr_device() -> str:
+    "Where the onnxruntime OCR engines run: `$INVOICE_LAB_OCR_DEVICE`, `cpu` (default) or `gpu:N`; a GPU must be usable"
+    dev = os.environ.get('INVOICE_LAB_OCR_DEVICE', 'cpu').strip().lower()
+    if dev == 'cpu': return dev
+    if not re.fullmatch(r'gpu(:\d+)?', dev): raise ValueError(f'INVOICE_LAB_OCR_DEVICE={dev!r}: use cpu, gpu or gpu:N')
+    import onnxruntime as ort
+    if hasattr(ort, 'preload_dlls'): ort.preload_dlls()   # onnxruntime-gpu >= 1.21: CUDA + cuDNN from torch's nvidia-* wheels
+    if 'CUDAExecutionProvider' not in (eps := ort.get_available_providers()):
+        raise EngineUnavailable(f'INVOICE_LAB_OCR_DEVICE={dev} but onnxruntime {ort.__version__} has no CUDAExecutionProvider '
+                                f'({", ".join(eps)}): install onnxruntime-gpu, not onnxruntime')
+    return dev if ':' in dev else 'gpu:0'
+
 # %% ../nbs/01_ocr.ipynb #b943eeba
 def ocr_threads() -> int:
     "Threads an OCR engine may use: `$INVOICE_LAB_OCR_THREADS`, default 2"
@@ -287,7 +301,9 @@ class RapidOCREngine(Engine):
     settings = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000,
                 'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6}
     def __init__(self, settings:dict|None=None):
-        self.settings = {**type(self).settings, **(settings or {})}
+        dev = ocr_device()
+        gpu = {} if dev == 'cpu' else {'EngineConfig.onnxruntime.use_cuda': True, 'EngineConfig.onnxruntime.cuda_ep_cfg.device_id': int(dev[4:])}
+        self.settings = {**type(self).settings, **gpu, **(settings or {})}
         try:
             from rapidocr import RapidOCR
             from rapidocr._version import __version__
@@ -375,12 +391,12 @@ def _paddle_error(e:Exception) -> Exception:
     return e
 
 class PaddleOCREngine(Engine):
-    "PaddleOCR 3.x pipeline on local model dirs (onnxruntime on CPU), words from its word boxes"
+    "PaddleOCR 3.x pipeline on local model dirs (onnxruntime on `ocr_device()`), words from its word boxes"
     name = 'paddleocr'
     settings = {'det': PADDLE_MODELS[0], 'rec': PADDLE_MODELS[1], 'engine': 'onnxruntime', 'device': 'cpu',
                 'text_det_limit_side_len': 736, 'text_det_limit_type': 'min', 'text_rec_score_thresh': 0.5}
     def __init__(self, settings:dict|None=None):
-        self.settings = s = {**type(self).settings, **(settings or {})}
+        self.settings = s = {**type(self).settings, 'device': ocr_device(), **(settings or {})}
         try:
             import paddleocr
             from paddleocr import PaddleOCR

@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from .core import *
 
 # %% auto #0
-__all__ = ['POD_FIELDS', 'PodConfig', 'PodError', 'config_path', 'load_config', 'Enum', 'gql_value', 'spot_mutation',
-           'cost_so_far', 'pod_urls', 'pod_summary', 'remember', 'current_pod_id', 'spot_bid', 'bid_resume_mutation',
-           'pod_up', 'pod_status', 'pod_stop', 'pod_terminate']
+__all__ = ['POD_FIELDS', 'SPOT_INPUT', 'VOLUME_USD_PER_GB_MONTH', 'PodConfig', 'PodError', 'config_path', 'load_config', 'Enum',
+           'gql_value', 'spot_mutation', 'cost_so_far', 'pod_urls', 'volume_cost', 'pod_summary', 'remember',
+           'current_pod_id', 'lowest_price_query', 'spot_bid', 'bid_resume_mutation', 'pod_up', 'pod_status',
+           'pod_stop', 'pod_terminate']
 
 # %% ../nbs/08_runpod.ipynb #d7a52356
 class PodConfig(BaseModel):
@@ -71,6 +72,9 @@ def gql_value(v) -> str:
 
 # %% ../nbs/08_runpod.ipynb #e751cf77
 POD_FIELDS = 'id desiredStatus imageName env machineId costPerHr machine { podHostId gpuDisplayName }'
+SPOT_INPUT = ('bidPerGpu', 'cloudType', 'gpuCount', 'volumeInGb', 'containerDiskInGb', 'minVcpuCount', 'minMemoryInGb', 'gpuTypeId',
+              'name', 'imageName', 'dockerArgs', 'ports', 'volumeMountPath', 'env', 'templateId', 'networkVolumeId', 'dataCenterId')
+"The `PodRentInterruptableInput` fields we may send: RunPod's Spot example's, plus template, volume and data centre"
 
 def spot_mutation(cfg:PodConfig, bid:float) -> str:
     "The `podRentInterruptable` mutation for `cfg` at `bid` $/GPU-hour"
@@ -78,8 +82,9 @@ def spot_mutation(cfg:PodConfig, bid:float) -> str:
                name=cfg.name, imageName=cfg.image or None, templateId=cfg.template_id or None,
                networkVolumeId=cfg.network_volume_id or None, dataCenterId=cfg.data_center or None,
                volumeInGb=0, containerDiskInGb=cfg.container_disk_gb, volumeMountPath=cfg.volume_mount_path,
-               minVcpuCount=cfg.min_vcpu, minMemoryInGb=cfg.min_memory_gb, ports=cfg.ports, startSsh=True,
-               supportPublicIp=True, env=[{'key': k, 'value': v} for k, v in cfg.env.items()])
+               minVcpuCount=cfg.min_vcpu, minMemoryInGb=cfg.min_memory_gb, ports=cfg.ports,
+               env=[{'key': k, 'value': v} for k, v in cfg.env.items()])
+    assert set(inp) <= set(SPOT_INPUT), set(inp) - set(SPOT_INPUT)
     return f'mutation {{ podRentInterruptable(input: {gql_value(inp)}) {{ {POD_FIELDS} }} }}'
 
 # %% ../nbs/08_runpod.ipynb #216eac3b
@@ -92,14 +97,24 @@ def pod_urls(pod:dict) -> dict[str, str]:
     ports = [p.split('/') for p in (pod.get('ports') or '').split(',') if p.endswith('/http')]
     return {port: f"https://{pod['id']}-{port}.proxy.runpod.net" for port, _ in ports}
 
+VOLUME_USD_PER_GB_MONTH = 0.07
+"Network volume price, $/GB/month (docs.runpod.io/pods/storage/types), billed while the volume exists"
+
+def volume_cost(vol:dict) -> float:
+    "Dollars a month for network volume `vol` (`size` in GB)"
+    return (vol.get('size') or 0) * VOLUME_USD_PER_GB_MONTH
+
 def _hm(s:int) -> str: return f'{s//3600}h{s%3600//60:02d}m'
 
 def pod_summary(pod:dict) -> str:
-    "A few lines about a pod: status, GPU, price, uptime, cost so far, URLs"
+    "A few lines about a pod: status, GPU, price, uptime, cost so far, its volume's cost, URLs"
     up = pod.get('uptimeSeconds') or 0
     state = pod.get('desiredStatus', '?') + ('' if pod.get('runtime') or pod.get('desiredStatus') != 'RUNNING' else ' (starting)')
     lines = [f"pod {pod['id']} {pod.get('name', '')}: {state}, {pod.get('podType', '')} {(pod.get('machine') or {}).get('gpuDisplayName', '')}".rstrip(),
              f"${pod.get('costPerHr') or 0:.3f}/h, up {_hm(up)}, cost so far ${cost_so_far(pod):.2f}"]
+    if (v := pod.get('networkVolume')) and v.get('size') is None: lines.append(f"volume {v['id']}: not among this account's network volumes")
+    elif v: lines.append(f"volume {v['id']} {v.get('name', '')} ({v.get('dataCenterId', '?')}): {v['size']} GB, "
+                         f"${volume_cost(v):.2f}/month (${volume_cost(v)/30:.3f}/day), billed with or without a pod")
     if pod.get('runtime'): lines += [f'  {port}: {url}' for port, url in pod_urls(pod).items()]
     return '\n'.join(lines)
 
@@ -134,12 +149,21 @@ def current_pod_id(pod_id:str|None=None) -> str:
     raise PodError('no pod id given and none remembered: run `invoice-lab pod up` or pass the id')
 
 # %% ../nbs/08_runpod.ipynb #b9593818
+def lowest_price_query(cfg:PodConfig) -> str:
+    "The `gpuTypes` query for the GPU's prices where `cfg`'s pod can run: its cloud, the volume's data centre, its vCPU/RAM floor"
+    inp = dict(gpuCount=cfg.gpu_count, secureCloud={'SECURE': True, 'COMMUNITY': False}.get(cfg.cloud_type),
+               dataCenterId=cfg.data_center or None, minVcpuCount=cfg.min_vcpu, minMemoryInGb=cfg.min_memory_gb)
+    return (f'query {{ gpuTypes(input: {gql_value(dict(id=cfg.gpu_type))}) {{ id lowestPrice(input: {gql_value(inp)}) '
+            '{ minimumBidPrice uninterruptablePrice stockStatus } } }')
+
 def spot_bid(rp, cfg:PodConfig) -> float:
-    "The bid: `cfg.bid_per_gpu`, else RunPod's current minimum Spot bid for the GPU plus `cfg.bid_margin`"
+    "The bid: `cfg.bid_per_gpu`, else RunPod's minimum Spot bid in the volume's data centre plus `cfg.bid_margin`"
     if cfg.bid_per_gpu: return cfg.bid_per_gpu
-    gpu = _call(rp.get_gpu, cfg.gpu_type, cfg.gpu_count)
-    low = (gpu.get('lowestPrice') or {}).get('minimumBidPrice')
-    if not low: raise PodError(f'no Spot capacity for {cfg.gpu_type} right now: retry, or on-demand with `--no-spot`')
+    from runpod.api.graphql import run_graphql_query
+    gpus = _call(run_graphql_query, lowest_price_query(cfg))['data']['gpuTypes'] or [{}]
+    low = (gpus[0].get('lowestPrice') or {}).get('minimumBidPrice')
+    if not low: raise PodError(f'no Spot capacity for {cfg.gpu_type} in {cfg.data_center or "any data centre"} right now: '
+                               'retry, or on-demand with `--no-spot`')
     return round(low + cfg.bid_margin, 3)
 
 def bid_resume_mutation(pod_id:str, bid:float, gpu_count:int=1) -> str:
@@ -186,11 +210,17 @@ def pod_up(cfg:PodConfig|None=None, new:bool=False) -> dict:
     remember(pod)
     return pod
 
-def pod_status(pod_id:str|None=None) -> dict:
-    "The pod as RunPod reports it now (`costPerHr`, `uptimeSeconds`, `runtime`...)"
-    pid = current_pod_id(pod_id)
-    pod = _call(_sdk().get_pod, pid)
+def _volume(rp, vol_id:str) -> dict:
+    "Network volume `vol_id` as the account lists it (`id name size dataCenterId`); `size` None if it is not there"
+    vols = (_call(rp.get_user) or {}).get('networkVolumes') or []
+    return next((v for v in vols if v['id'] == vol_id), {'id': vol_id, 'size': None})
+
+def pod_status(pod_id:str|None=None, cfg:PodConfig|None=None) -> dict:
+    "The pod as RunPod reports it now (`costPerHr`, `uptimeSeconds`, `runtime`...), with the config's `networkVolume`"
+    pid, rp = current_pod_id(pod_id), _sdk()
+    pod = _call(rp.get_pod, pid)
     if not pod: raise PodError(f'pod {pid} not found (terminated?)')
+    if vid := (cfg or load_config()).network_volume_id: pod = {**pod, 'networkVolume': _volume(rp, vid)}
     return pod
 
 def pod_stop(pod_id:str|None=None) -> dict:

@@ -20,7 +20,7 @@ MODEL_ID = 'Snowflake/snowflake-arctic-tilt-v1.3'
 INSTALL_HINT = ("Arctic-TILT needs the Snowflake-Labs/arctic-tilt fork of vLLM 0.8.3 (compiled CUDA kernels), "
                 "its weights and an NVIDIA GPU. On a RunPod GPU pod: build the fork's wheel once with "
                 "runpod/build_wheelhouse.sh, create the venv with runpod/setup_volume.sh "
-                "(pip install --no-index --find-links /workspace/wheelhouse-gpu -r runpod/requirements-gpu.txt), "
+                "(pip install --no-index --find-links /workspace/wheelhouse-gpu -r runpod/requirements-gpu.lock), "
                 "then run runpod/bootstrap.sh. See runpod/README.md.")
 
 # %% ../nbs/02c_tilt.ipynb #585727be

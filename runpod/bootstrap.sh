@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Every pod start (installs nothing): checks the stack on the network volume, starts JupyterLab with the
-# invoice-lab kernel and the autostop timer, then prints the seconds since the pod started and "Ready".
+# Every pod start (installs nothing), run beside the image's /start.sh (sshd, env for SSH sessions; see
+# runpod/pod_template.json): checks the stack on the network volume (torch + CUDA, onnxruntime-gpu with a working
+# CUDAExecutionProvider, the TILT fork, invoice_lab: runpod/check_stack.py, one Python process), starts JupyterLab
+# with the invoice-lab kernel and the autostop timer, then prints the container's age and "Ready".
 # Any failed check exits non-zero with one line saying what is wrong and what to run.
-# INVOICE_LAB_BOOTSTRAP_CPU=1: CPU dry run (CI, timing): skips the GPU, torch, fork, JupyterLab and autostop steps.
+# INVOICE_LAB_BOOTSTRAP_CPU=1: CPU dry run (CI, timing): skips the GPU, torch, onnxruntime, fork, JupyterLab and autostop steps.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,21 +30,19 @@ if ! cpu_mode; then
   gpu=$(nvidia-smi --query-gpu=name,memory.free,memory.total --format=csv,noheader,nounits 2>&1) \
     || die "nvidia-smi failed: $gpu"
   ok "GPU ${gpu%%,*}: $(echo "$gpu" | head -1 | cut -d, -f2 | tr -d ' ') MiB free of $(echo "$gpu" | head -1 | cut -d, -f3 | tr -d ' ') MiB"
-  torch_info=$(python -c 'import torch; assert torch.cuda.is_available(), "torch sees no CUDA device"; print(torch.__version__, "CUDA", torch.version.cuda)' 2>&1) \
-    || die "torch + CUDA check failed: ${torch_info##*$'\n'}"
-  ok "torch $torch_info"
-  fork=$(python -c 'import vllm, vllm.multimodal.tilt_processor, vllm.tilt.scheduler; print(vllm.__version__)' 2>&1) \
-    || die "the Arctic-TILT vLLM fork is not importable (${fork##*$'\n'}): run runpod/build_wheelhouse.sh, then runpod/setup_volume.sh"
-  ok "vLLM fork $fork"
 fi
 
 if [ ! -f "$INVOICE_LAB_TILT_MODEL/config.json" ] || ! compgen -G "$INVOICE_LAB_TILT_MODEL/*.safetensors" >/dev/null; then
   die "TILT weights missing in $INVOICE_LAB_TILT_MODEL (config.json + *.safetensors): run runpod/setup_volume.sh"
 fi
 ok "TILT weights $INVOICE_LAB_TILT_MODEL"
-il=$(python -c 'import invoice_lab, invoice_lab.tilt; print(invoice_lab.__version__)' 2>&1) \
-  || die "import invoice_lab failed (${il##*$'\n'}): run runpod/setup_volume.sh (installs $INVOICE_LAB_REPO into the venv)"
-ok "invoice_lab $il"
+stack_args=(); if cpu_mode; then stack_args=(--cpu); fi   # torch, onnxruntime-gpu, the fork, invoice_lab: one process
+if out=$(python "$HERE/check_stack.py" "${stack_args[@]}" 2>&1); then st=0; else st=$?; fi
+grep '^ok ' <<<"$out" | sed 's/^/bootstrap: /' || true
+if [ "$st" != 0 ]; then
+  why=$(sed -n 's/^FAILED: //p' <<<"$out" | tail -1)
+  die "${why:-runpod/check_stack.py exited $st: $(tail -1 <<<"$out")}"
+fi
 
 if ! cpu_mode; then
   jupyter kernelspec list 2>/dev/null | grep -q '^ *invoice-lab ' \
@@ -75,6 +75,7 @@ if ! cpu_mode; then
 fi
 
 took=$(( ($(date +%s%N) - start) / 1000000 ))
-since=$(ps -o etimes= -p 1 2>/dev/null | tr -d ' ') || since='?'   # PID 1 started with the pod
-echo "bootstrap: checks took ${took} ms; ${since} s since pod start"
+since=$(ps -o etimes= -p 1 2>/dev/null | tr -d ' ') || since='?'
+# PID 1 starts with the container: scheduling and the image pull come before it (`invoice-lab pod status` has the pod's uptime)
+echo "bootstrap: checks took ${took} ms; container up ${since} s (not counting scheduling and the image pull)"
 echo "Ready"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Once per network volume, on any pod, after build_wheelhouse.sh: creates the GPU venv from the wheelhouse
-# (offline: pip install --no-index --find-links), installs the project checkout into it with the invoice-lab
-# Jupyter kernel, points every cache at the volume, downloads the TILT weights and prepares the OCR models
+# Once per network volume, on any pod, after build_wheelhouse.sh: creates the GPU venv from the wheelhouse, offline and
+# exactly as locked (pip install --no-index --find-links -r requirements-gpu.lock, then the fork's wheel --no-deps),
+# installs the project checkout into it with the invoice-lab Jupyter kernel, points every cache at the volume, downloads the TILT weights and prepares the OCR models
 # once, and records the versions in $WORKSPACE/STACK.txt. Safe to re-run.
 #   WITH_PADDLE_GPU=1  also create $PADDLE_VENV with native paddlepaddle-gpu (a second venv: its CUDA pins clash with torch 2.6)
 # shellcheck source-path=SCRIPTDIR
@@ -13,17 +13,21 @@ die() { echo "setup_volume: FAILED: $*" >&2; exit 1; }
 log() { echo "setup_volume: $(date -u +%T) $*"; }
 
 [ -d "$WORKSPACE" ] || die "$WORKSPACE does not exist: attach the network volume"
+[ -f "$HERE/requirements-gpu.lock" ] || die "no $HERE/requirements-gpu.lock: run runpod/lock.sh"
 fork_whl=$(compgen -G "$WHEELHOUSE/vllm-*.whl" | head -1) || true
 [ -n "$fork_whl" ] || die "no fork wheel in $WHEELHOUSE: run runpod/build_wheelhouse.sh first"
 [ -f "$INVOICE_LAB_REPO/settings.ini" ] || die "no project checkout at $INVOICE_LAB_REPO: git clone it there first"
 mkdir -p "$HF_HOME" "$PADDLE_PDX_CACHE_HOME" "$PIP_CACHE_DIR" "$XDG_CACHE_HOME" "$INVOICE_LAB_CACHE" "$WORKSPACE/logs"
 
-log "venv $INVOICE_LAB_VENV from $WHEELHOUSE (offline)"
+log "venv $INVOICE_LAB_VENV from $WHEELHOUSE (offline), exactly requirements-gpu.lock"
+python3 -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || die "python3 is $(python3 -V 2>&1), the lock is for CPython 3.11: use an image with Python 3.11"
 [ -x "$INVOICE_LAB_VENV/bin/python" ] || python3 -m venv "$INVOICE_LAB_VENV"
-pip_off=("$INVOICE_LAB_VENV/bin/pip" install -q --no-index --find-links "$WHEELHOUSE" -c "$HERE/constraints-gpu.txt")
-"${pip_off[@]}" "$fork_whl" -r "$HERE/requirements-gpu.txt" -r <(invoice_lab_requirements "$INVOICE_LAB_REPO")
-"${pip_off[@]}" --no-deps --force-reinstall opencv-python-headless   # cv2 from headless, not paddlex's opencv-contrib-python
-"${pip_off[@]}" --no-deps --no-build-isolation -e "$INVOICE_LAB_REPO"
+pip_off=("$INVOICE_LAB_VENV/bin/pip" install -q --no-index --find-links "$WHEELHOUSE")
+"${pip_off[@]}" -r "$HERE/requirements-gpu.lock"
+"${pip_off[@]}" --no-deps "$fork_whl"                                        # its requirements are in the lock
+"${pip_off[@]}" --no-deps --force-reinstall -c "$HERE/requirements-gpu.lock" opencv-python-headless   # cv2 from headless, not paddlex's opencv-contrib-python
+"${pip_off[@]}" --no-deps --no-build-isolation -e "$INVOICE_LAB_REPO"           # the pod's checkout (Serverless: the worker image, runpod/Dockerfile)
+if "$INVOICE_LAB_VENV/bin/pip" show -q onnxruntime 2>/dev/null; then die "CPU onnxruntime got into $INVOICE_LAB_VENV: it shares onnxruntime/ with onnxruntime-gpu"; fi
 "$INVOICE_LAB_VENV/bin/python" -m ipykernel install --sys-prefix --name invoice-lab --display-name "invoice-lab (GPU)" >/dev/null
 
 log "TILT weights -> $INVOICE_LAB_TILT_MODEL"

@@ -25,7 +25,8 @@ class API:
     def __init__(self, **routes):
         self.routes = {'gpuTypes': 'gpu_a5000', 'podRentInterruptable': 'spot_create',
                        'podFindAndDeployOnDemand': 'ondemand_create', 'pod(input': 'pod_running',
-                       'podStop': 'pod_stop', 'podTerminate': 'pod_terminate', 'podBidResume': 'pod_bid_resume', **routes}
+                       'podStop': 'pod_stop', 'podTerminate': 'pod_terminate', 'podBidResume': 'pod_bid_resume',
+                       'myself': 'myself_volumes', **routes}
         self.calls, self.status = [], 200
     def __call__(self, url, headers=None, data=None, timeout=None):
         q = json.loads(data)['query']
@@ -57,8 +58,17 @@ def test_spot_up(api, tmp_path):
                  'networkVolumeId: "vol9"', 'dataCenterId: "EU-RO-1"', 'ports: "8888/http,8000/http,22/tcp"',
                  'volumeMountPath: "/workspace"', 'env: [{key: "AUTOSTOP_IDLE_MIN", value: "20"}]']:
         assert part in q, part
+    assert 'supportPublicIp' not in q and 'startSsh' not in q   # not fields of the Spot input: GraphQL would reject the mutation
     assert (pod['id'], pod['costPerHr']) == ('x7k2m9q4w1abcd', 0.16)
     assert json.loads((tmp_path/'pod.json').read_text())['id'] == 'x7k2m9q4w1abcd'
+
+
+def test_spot_bid_is_the_floor_where_the_volume_is(api):
+    "The price query asks for Secure Cloud in the volume's data centre, not the minimum over every cloud"
+    rp.pod_up(CFG)
+    q = api.calls[0]['query']
+    assert 'lowestPrice(input: {gpuCount: 1, secureCloud: true, dataCenterId: "EU-RO-1", minVcpuCount: 4, minMemoryInGb: 16})' in q, q
+    assert 'bidPerGpu: 0.16' in api.calls[1]['query']   # minimumBidPrice 0.14 there + margin 0.02
 
 
 def test_spot_fixed_bid_skips_price_query(api):
@@ -161,6 +171,16 @@ def test_cli_up_status_stop(api, monkeypatch, tmp_path):
     assert r.exit_code == 0 and 'stopped x7k2m9q4w1abcd' in r.output and '$0.24' in r.output
     r = cli('terminate', '--yes')
     assert r.exit_code == 0 and 'terminated x7k2m9q4w1abcd' in r.output
+
+
+def test_cli_status_reports_the_volume_cost(api, monkeypatch):
+    monkeypatch.setenv('INVOICE_LAB_POD_NETWORK_VOLUME_ID', 'vol9')
+    r = cli('status', 'x7k2m9q4w1abcd')
+    assert r.exit_code == 0, r.output
+    assert 'volume vol9 invoice-lab (EU-RO-1): 30 GB, $2.10/month ($0.070/day)' in r.output and 'cost so far $0.24' in r.output
+    assert api.ops() == ['pod(input', 'myself']
+    monkeypatch.setenv('INVOICE_LAB_POD_NETWORK_VOLUME_ID', 'gone7')
+    assert "volume gone7: not among this account's network volumes" in cli('status', 'x7k2m9q4w1abcd').output
 
 
 def test_cli_error_is_one_line(api, monkeypatch):

@@ -42,7 +42,7 @@ def ws(tmp_path):
 def venv(w: Path, python: str):
     "A stand-in venv: bin/python runs `python`, and an activate script that puts bin/ first on PATH"
     b = w/'venv-tilt'/'bin'
-    exe(b/'python', f'exec {python} "$@"')
+    exe(b/'python', (f'PYTHONPATH={ROOT} ' if python == sys.executable else '') + f'exec {python} "$@"')   # this checkout's invoice_lab
     (b/'activate').write_text(f'export VIRTUAL_ENV={b.parent}\nexport PATH="{b}:$PATH"\n')
 
 
@@ -80,7 +80,7 @@ def test_bootstrap_nvidia_smi_fails(ws):
 
 
 def test_bootstrap_no_torch(ws):
-    w, fake, env = ws; venv(w, sys.executable)     # the project's CPU venv has no torch
+    w, fake, env = ws; venv(w, sys.executable); weights(w)     # the project's CPU venv has no torch
     exe(fake/'nvidia-smi', 'echo "NVIDIA RTX A5000, 24000, 24564"')
     r = bootstrap(env)
     failed_with(r, "torch + CUDA check failed: ModuleNotFoundError: No module named 'torch'")
@@ -94,7 +94,7 @@ def test_bootstrap_no_weights(ws):
 
 def test_bootstrap_no_package(ws):
     w, _, env = ws; venv(w, '/usr/bin/python3'); weights(w)   # system python: no invoice_lab
-    failed_with(bootstrap(env, INVOICE_LAB_BOOTSTRAP_CPU='1'), "import invoice_lab failed (ModuleNotFoundError: No module named 'invoice_lab')")
+    failed_with(bootstrap(env, INVOICE_LAB_BOOTSTRAP_CPU='1'), "import invoice_lab failed: ModuleNotFoundError: No module named 'invoice_lab' -- run runpod/setup_volume.sh")
 
 
 def test_bootstrap_cpu_ready(ws):
@@ -102,18 +102,36 @@ def test_bootstrap_cpu_ready(ws):
     r = bootstrap(env, INVOICE_LAB_BOOTSTRAP_CPU='1')
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[-1] == 'Ready' and 's since pod start' in lines[-2] and 'ok  invoice_lab 0.' in r.stdout
+    assert lines[-1] == 'Ready' and 'container up' in lines[-2] and 'not counting scheduling and the image pull' in lines[-2]
+    assert 'ok  invoice_lab 0.' in r.stdout and 'imports took' in r.stdout and 'torch' not in r.stdout
 
 
-def fake_gpu_stack(w: Path, fake: Path, tmp: Path):
-    "Stand-ins on CPU for what a set-up pod has: torch with CUDA, the TILT fork, nvidia-smi, jupyter, curl, runpodctl"
+FAKE_ORT = """import os
+__version__ = '1.22.0'
+def preload_dlls(cuda=True, cudnn=True, msvc=True, directory=None): pass
+def get_available_providers(): return os.environ.get('FAKE_ORT_PROVIDERS', 'CUDAExecutionProvider,CPUExecutionProvider').split(',')
+class InferenceSession:
+    "A session on the first provider asked for that is available, unless FAKE_ORT_SESSION=cpu (CUDA libraries that do not load)"
+    def __init__(self, path, providers=()):
+        assert os.path.exists(path), path
+        names = [p[0] if isinstance(p, tuple) else p for p in providers]
+        ok = [n for n in names if n in get_available_providers() and os.environ.get('FAKE_ORT_SESSION') != 'cpu']
+        self.providers = ok + ['CPUExecutionProvider']
+    def get_providers(self): return self.providers
+"""
+
+
+def fake_gpu_stack(w: Path, fake: Path, tmp: Path, ort: bool = True):
+    "Stand-ins on CPU for what a set-up pod has: torch with CUDA, onnxruntime-gpu, the TILT fork, nvidia-smi, jupyter, curl, runpodctl"
     mods = tmp/'mods'
-    for f, body in {'torch/__init__.py': "__version__ = '2.6.0+cu124'\nclass cuda:\n    is_available = staticmethod(lambda: True)\nclass version:\n    cuda = '12.4'\n",
-                    'vllm/__init__.py': "__version__ = '0.8.3+tilt'\n", 'vllm/multimodal/__init__.py': '', 'vllm/multimodal/tilt_processor.py': '',
-                    'vllm/tilt/__init__.py': '', 'vllm/tilt/scheduler.py': ''}.items():
+    files = {'torch/__init__.py': "__version__ = '2.6.0+cu124'\nclass cuda:\n    is_available = staticmethod(lambda: True)\nclass version:\n    cuda = '12.4'\n",
+             'vllm/__init__.py': "__version__ = '0.8.3+tilt'\n", 'vllm/multimodal/__init__.py': '', 'vllm/multimodal/tilt_processor.py': '',
+             'vllm/tilt/__init__.py': '', 'vllm/tilt/scheduler.py': ''}
+    if ort: files.update({'onnxruntime/__init__.py': FAKE_ORT, 'onnxruntime_gpu-1.22.0.dist-info/METADATA': 'Name: onnxruntime-gpu\nVersion: 1.22.0\n'})
+    for f, body in files.items():
         (mods/f).parent.mkdir(parents=True, exist_ok=True); (mods/f).write_text(body)
     b = w/'venv-tilt'/'bin'
-    exe(b/'python', f'PYTHONPATH={mods} exec {sys.executable} "$@"')
+    exe(b/'python', f'PYTHONPATH={mods}:{ROOT} exec {sys.executable} "$@"')
     (b/'activate').write_text(f'export VIRTUAL_ENV={b.parent}\nexport PATH="{b}:$PATH"\n')
     exe(fake/'nvidia-smi', 'echo "NVIDIA RTX A5000, 24000, 24564"')
     exe(b/'jupyter', f'case "$1" in kernelspec) echo "  invoice-lab    /x";; lab) echo "$@" > {tmp}/jupyter_args; touch {tmp}/jupyter_up;; esac')
@@ -129,7 +147,8 @@ def test_bootstrap_gpu_ready(ws, tmp_path):
     r = bootstrap(env, RUNPOD_POD_ID='abc123', AUTOSTOP_HARD_S='1', AUTOSTOP_POLL_S='1')
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout
-    for s in ['ok  GPU NVIDIA RTX A5000: 24000 MiB free of 24564 MiB', 'ok  torch 2.6.0+cu124 CUDA 12.4', 'ok  vLLM fork 0.8.3+tilt',
+    for s in ['ok  GPU NVIDIA RTX A5000: 24000 MiB free of 24564 MiB', 'ok  torch 2.6.0+cu124 CUDA 12.4',
+              'ok  onnxruntime-gpu 1.22.0 CUDAExecutionProvider on gpu:0', 'ok  vLLM fork 0.8.3+tilt',
               'ok  JupyterLab https://abc123-8888.proxy.runpod.net/lab?token=', 'ok  autostop: idle 30 min / hard 240 min']:
         assert s in out, (s, out)
     assert out.splitlines()[-1] == 'Ready'
@@ -148,7 +167,38 @@ def test_bootstrap_fork_missing(ws, tmp_path):
     w, fake, env = ws
     fake_gpu_stack(w, fake, tmp_path)
     (tmp_path/'mods'/'vllm'/'tilt'/'scheduler.py').unlink()
-    failed_with(bootstrap(env), "the Arctic-TILT vLLM fork is not importable (ModuleNotFoundError: No module named 'vllm.tilt.scheduler')")
+    failed_with(bootstrap(env), "the Arctic-TILT vLLM fork is not importable: ModuleNotFoundError: No module named 'vllm.tilt.scheduler'")
+
+
+def test_bootstrap_onnxruntime_cpu_build(ws, tmp_path):
+    "The real CPU onnxruntime of this venv in place of onnxruntime-gpu: a pod would run OCR on the CPU, so bootstrap fails"
+    w, fake, env = ws
+    fake_gpu_stack(w, fake, tmp_path, ort=False)
+    r = bootstrap(env)
+    failed_with(r, 'onnxruntime/ does not come from onnxruntime-gpu alone: installed in ')
+    assert r.stderr.rstrip().endswith(': onnxruntime -- the CPU build shares the folder: reinstall the venv from runpod/requirements-gpu.lock (runpod/setup_volume.sh)'), r.stderr
+    assert 'ok  torch 2.6.0+cu124' in r.stdout and 'Ready' not in r.stdout
+
+
+def test_bootstrap_onnxruntime_both_builds(ws, tmp_path):
+    w, fake, env = ws
+    fake_gpu_stack(w, fake, tmp_path)
+    d = tmp_path/'mods'/'onnxruntime-1.22.1.dist-info'; d.mkdir(); (d/'METADATA').write_text('Name: onnxruntime\nVersion: 1.22.1\n')
+    failed_with(bootstrap(env), 'onnxruntime/ does not come from onnxruntime-gpu alone: installed in ')
+
+
+def test_bootstrap_onnxruntime_without_cuda_provider(ws, tmp_path):
+    w, fake, env = ws
+    fake_gpu_stack(w, fake, tmp_path)
+    failed_with(bootstrap(env, FAKE_ORT_PROVIDERS='CPUExecutionProvider'),
+                'onnxruntime has no working CUDAExecutionProvider: EngineUnavailable: INVOICE_LAB_OCR_DEVICE=gpu:0 but onnxruntime 1.22.0 has no CUDAExecutionProvider')
+
+
+def test_bootstrap_onnxruntime_session_falls_back(ws, tmp_path):
+    "CUDA listed but cuDNN does not load: the session runs on the CPU, and bootstrap says so"
+    w, fake, env = ws
+    fake_gpu_stack(w, fake, tmp_path)
+    failed_with(bootstrap(env, FAKE_ORT_SESSION='cpu'), "AssertionError: the session fell back to ['CPUExecutionProvider']: CUDA/cuDNN did not load")
 
 
 def test_invoice_lab_requirements_swaps_onnxruntime():
@@ -224,4 +274,21 @@ def test_setup_volume_needs_the_checkout(ws):
 
 def test_build_wheelhouse_needs_nvcc(ws):
     r = run_script('build_wheelhouse.sh', ws[2])
-    assert r.returncode == 1 and 'nvcc not found: use a CUDA *devel* image' in r.stderr
+    assert r.returncode == 1 and 'nvcc not found: use a CUDA 12.4 *devel* image' in r.stderr and 'no GPU needed' in r.stderr
+
+
+@pytest.mark.parametrize('cpu_max, mem_max, jobs', [('400000 100000', 16 * 2**30, 4),    # 4 CPUs, 16 GiB: 4 jobs
+                                                    ('800000 100000', 8 * 2**30, 2),     # 8 CPUs but 8 GiB: memory decides
+                                                    ('150000 100000', 64 * 2**30, 2),    # 1.5 CPUs round up
+                                                    ('50000 100000', 2 * 2**30, 1),      # never below one job
+                                                    ('max 100000', 2**62, None)])         # no limits: the host's nproc / memory
+def test_build_jobs_follow_the_container_quota(ws, tmp_path, cpu_max, mem_max, jobs):
+    "MAX_JOBS from the container's cgroup limits, not the host's nproc / MemTotal"
+    cg = tmp_path/'cgroup'; cg.mkdir()
+    (cg/'cpu.max').write_text(cpu_max + '\n'); (cg/'memory.max').write_text(f'{mem_max}\n')
+    r = subprocess.run(['bash', str(RP/'build_wheelhouse.sh'), '--print-jobs'], env={**ws[2], 'CGROUP_ROOT': str(cg)}, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    if jobs is None:
+        nproc = int(subprocess.run(['nproc'], env=ws[2], capture_output=True, text=True).stdout)
+        jobs = max(1, min(nproc, os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') // 2**30 // 4))
+    assert r.stdout.strip() == f'MAX_JOBS={jobs} TORCH_CUDA_ARCH_LIST=8.0 8.6 8.9 9.0'
