@@ -14,60 +14,17 @@ from importlib.resources import files
 from pathlib import Path
 from .core import *
 from .contract import *
+from .keys import LEGAL, key_classes, tokens
 from .text import find_amounts, find_dates
 from .normalize import normalize_amount, normalize_date, date_hints, document_currency
 
 # %% auto #0
-__all__ = ['KEYS', 'LEGAL', 'PHRASE_GAP', 'KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS',
-           'ID_CHARS', 'MAX_NAME', 'NAME_RATIO', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'NEG_PER_DOC', 'HGB',
-           'HEADER_MODEL', 'token_keys', 'tokens', 'key_classes', 'page_rows', 'Candidate', 'section_headings',
-           'phrase_context', 'phrase_candidates', 'name_matches', 'label_value', 'is_answer', 'amount_feats',
-           'date_feats', 'text_feats', 'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel', 'best',
-           'training_candidates', 'train_header', 'extract_header', 'save_model', 'load_model']
-
-# %% ../nbs/02d_header.ipynb #bd0ee2cb
-KEYS = {
-    'total':    'total totals gesamt gesamtbetrag summe endbetrag betrag montant ttc importe totale totaal grand payable gross brutto bruto amount итого jumlah',
-    'due':      'due balance fällig faellig échéance echeance vencimiento vervaldatum zahlbar payer pagar betalen',
-    'subtotal': 'subtotal sub zwischensumme netto net ht sous excl nettobetrag base imponible',
-    'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms ндс',
-    'date':     'date datum fecha data dated issued vom дата tarikh',
-    'number':   'no nr number num nummer numéro numero número n° nº # id ref reference référence номер',
-    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung счет',
-    'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
-    'customer': 'customer client buyer billed sold ship kunde käufer empfänger destinataire acheteur cliente klant advertiser attention attn',
-    'to':       'to an à para aan',
-    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor remit payee issuer company station',
-    'agency':   'agency agentur agence media',
-    'paid':     'paid payment cash change tendered bezahlt payé card credit visa rounding',
-    'discount': 'discount rabatt remise skonto commission provision descuento',
-    'item':     'qty quantity rate price unit menge preis prix spots each einzelpreis qté cantidad hours',
-    'page':     'page seite of von',
-    'contact':  'tel phone fax email mail www web iban bic swift account bank konto',
-    'period':   'period flight through thru start end zeitraum période leistungszeitraum delivery lieferdatum week month',
-    'printed':  'print printed created generated run',
-}
-"Key classes and their words (several languages), space-separated"
-LEGAL = frozenset('gmbh ag kg ohg ug ltd limited inc llc llp corp corporation co company sarl sas sa bv nv plc pty srl spa oy ab '
-                  'sdn bhd pac committee association gbr ev lp gmbh&co'.split())
-"Legal forms and organisation words that end a company or an advertiser's name"
-_STEM_MIN, _LONG_TOKEN = 4, 6
-
-# %% ../nbs/02d_header.ipynb #95faf42c
-_INDEX = {w: {k for k, ws in KEYS.items() if w in ws.split()} for ws in KEYS.values() for w in ws.split()}
-
-@lru_cache(maxsize=65536)
-def token_keys(tok:str) -> frozenset:
-    "The key classes a lower-case token belongs to: as a key word, or (long tokens) by a key stem it contains"
-    if tok in _INDEX: return frozenset(_INDEX[tok])
-    if len(tok) < _LONG_TOKEN: return frozenset()
-    return frozenset(k for w, ks in _INDEX.items() if len(w) >= _STEM_MIN and w in tok for k in ks)
-
-def tokens(text:str) -> list[str]: return re.findall(r'[#°№]|[^\W_]+', text.casefold())
-
-def key_classes(text:str) -> set[str]:
-    "Every key class a text's tokens belong to"
-    return {k for t in tokens(text) for k in token_keys(t)}
+__all__ = ['PHRASE_GAP', 'KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS',
+           'MAX_NAME', 'NAME_RATIO', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'NEG_PER_DOC', 'HGB', 'HEADER_MODEL',
+           'page_rows', 'Candidate', 'section_headings', 'phrase_context', 'phrase_candidates', 'name_matches',
+           'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates',
+           'training_rows', 'HeaderModel', 'best', 'training_candidates', 'train_header', 'extract_header',
+           'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #c15948a6
 PHRASE_GAP = 0.8

@@ -11,11 +11,11 @@ from functools import lru_cache, cached_property
 from itertools import product
 from .core import *
 from .contract import *
+from .keys import *
 from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code
 
 # %% auto #0
-__all__ = ['LABELS', 'OTHER', 'DUE_TOTALS', 'SALUTATIONS', 'CONNECTORS', 'COLUMNS', 'INVOICE_FIELDS', 'Phrase', 'phrases',
-           'find_labels', 'has_label', 'amount_in', 'date_in', 'number_in', 'Cand', 'label_candidates',
+__all__ = ['INVOICE_FIELDS', 'Phrase', 'phrases', 'amount_in', 'date_in', 'number_in', 'Reading', 'label_candidates',
            'choose_amounts', 'letterhead', 'sender_line', 'address_under', 'address_block', 'top_date',
            'header_columns', 'extract_line_items', 'extract_invoice_fields']
 
@@ -53,97 +53,6 @@ def phrases(page:Page, gap:float=0.6) -> list[list[Phrase]]:
         out.append([Phrase(p, page.index, i) for p in ps])
     return out
 
-# %% ../nbs/02a_invoice.ipynb #96e046f9
-LABELS = {
- 'invoice_number': (['invoice no', 'invoice no.', 'invoice number', 'invoice #', 'invoice nr', 'invoice nr.', 'invoice id', 'invoice ref',
-                     'rechnungsnummer', 'rechnung nr', 'rechnung nr.', 'rechnungs-nr', 'rechnungs-nr.', 'rechnungsnr', 'rechnungsnr.',
-                     'rechnung-nr.', 'beleg-nr', 'beleg-nr.', 'belegnummer', 'gutschrift nr.', 'gutschriftsnummer',
-                     'facture n°', 'facture no', 'facture nº', 'n° de facture', 'no de facture', 'numéro de facture', 'n° facture',
-                     'factura nº', 'factura no', 'factura n.º', 'factura n°', 'nº de factura', 'n.º de factura', 'número de factura',
-                     'num. factura', 'nº factura', 'счёт №', 'счет №', 'счёт на оплату №', 'счет на оплату №', 'счет-фактура №',
-                     'счёт-фактура №', 'номер счёта', 'номер счета', 'credit note no', 'credit note no.', 'handelsrechnung nr.',
-                     'rechnung #', 'gutschrift #', 'rechnungskorrektur nr.', 'korrekturrechnung nr.'],
-                    ['nr', 'nr.', 'no', 'no.', 'n°', 'nº', '№', '#', 'number', 'nummer', 'invoice', 'rechnung', 'facture', 'factura',
-                     'счёт', 'счет', 'gutschrift', 'avoir']),
- 'date': (['invoice date', 'date of issue', 'issue date', 'date issued', 'invoice date:', 'rechnungsdatum', 'belegdatum', 'beleg-datum',
-           'ausstellungsdatum', 'date de facture', 'date de facturation', "date d'émission", 'date d’émission', 'fecha de emisión',
-           'fecha factura', 'fecha de factura', 'fecha de expedición', 'дата счёта', 'дата счета', 'дата выставления'],
-          ['date', 'datum', 'fecha', 'дата', 'vom', 'von', 'du', 'от', 'dated', 'issued at', 'issued on', 'del']),
- 'due_date': (['due date', 'payment due', 'due by', 'pay by', 'payment due date', 'fällig am', 'fällig bis', 'fälligkeitsdatum', 'fälligkeit',
-               'zahlbar bis', 'zahlungsziel', "date d'échéance", 'date d’échéance', 'échéance', 'à payer avant le', 'payable avant le',
-               'date limite de paiement', 'fecha de vencimiento', 'vencimiento', 'срок оплаты', 'оплатить до', 'дата оплаты',
-               'please remit until', 'please pay by', 'bitte überweisen sie bis zum', 'zahlbar bis zum', 'zahlungsziel bis'],
-              ['due', 'fällig', 'bis zum', 'netto bis', 'until']),
- 'subtotal': (['subtotal', 'sub-total', 'sub total', 'net amount', 'net total', 'total net', 'total excl. vat', 'total excl. tax',
-               'amount before tax', 'nettobetrag', 'summe netto', 'zwischensumme', 'gesamt netto', 'nettosumme', 'summe positionen',
-               'rechnungssumme ohne ust.', 'rechnungssumme netto', 'gesamtsumme netto', 'summe ohne ust.', 'net total:',
-               'total ht', 'montant ht', 'sous-total', 'total hors taxes', 'base imponible', 'importe neto', 'итого без ндс',
-               'сумма без ндс', 'всего без ндс'],
-              ['итого', 'warenwert', 'netto']),
- 'tax': (['vat', 'tax', 'sales tax', 'gst', 'sst', 'mwst', 'mwst.', 'ust', 'ust.', 'zzgl. ust.', 'zzgl. mwst.', 'umsatzsteuer',
-          'mehrwertsteuer', 'mwst-betrag', 'mwst.-betrag', 'steuerbetrag', 'tva', 'montant tva', 'total tva', 'iva', 'cuota iva',
-          'total iva', 'ндс', 'в т.ч. ндс', 'в том числе ндс', 'сумма ндс', 'vat total', 'total vat', 'tax total', 'total taxes',
-          'zuzügl. ust', 'zuzügl. mwst', 'zzgl. mwst', 'ust.-betrag', 'ust-betrag', 'summe ust.', 'summe mwst.', 'steuersumme',
-          'vat amount', 'tax amount', 'montant de la tva', 'importe iva', 'ust. gesamt', 'mwst. gesamt'],
-         ['zzgl.', 'steuer']),
- 'total': (['total due', 'amount due', 'balance due', 'grand total', 'total amount', 'invoice total', 'total to pay', 'amount payable',
-            'gesamtbetrag', 'rechnungsbetrag', 'gesamtsumme', 'endbetrag', 'zahlbetrag', 'bruttobetrag', 'summe brutto', 'gesamt brutto',
-            'zu zahlen', 'zu zahlender betrag', 'rechnungssumme', 'total ttc', 'montant ttc', 'net à payer', 'total à payer', 'montant total',
-            'importe total', 'total factura', 'total a pagar', 'итого к оплате', 'всего к оплате', 'к оплате', 'сумма к оплате',
-            'summe inkl. ust', 'summe inkl. mwst', 'gesamt inkl. mwst', 'rechnungssumme brutto', 'bruttosumme', 'brutto', 'total incl. vat',
-            'total amount due', 'due payable', 'solde à payer', 'reste à payer', 'total general', 'importe a pagar'],
-           ['total', 'summe', 'gesamt', 'всего']),
- 'currency': (['currency', 'währung', 'devise', 'moneda', 'divisa', 'валюта'], []),
- 'customer': (['bill to', 'billed to', 'invoice to', 'sold to', 'customer', 'client', 'rechnungsempfänger', 'rechnung an', 'kunde', 'käufer',
-               'käufer/leistungsempfänger', 'leistungsempfänger', 'facturé à', 'facturer à', 'destinataire', 'cliente', 'facturar a',
-               'datos del cliente', 'покупатель', 'плательщик', 'заказчик'], []),
- 'vendor': (['seller', 'supplier', 'vendor', 'from', 'verkäufer', 'lieferant', 'rechnungssteller', 'vendeur', 'fournisseur', 'émetteur',
-             'emisor', 'proveedor', 'vendedor', 'продавец', 'поставщик', 'исполнитель', 'rechnungsersteller', 'absender'], []),
-}
-"Field → (strong labels, weak labels), lower case as printed"
-
-OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-nr', 'ust.-idnr.', 'vat reg no', 'vat reg. no', 'vat no', 'vat id',
-         'vat number', 'tax id', 'tax no', 'n° tva', 'tva intracom', 'tva intracommunautaire', 'numéro de tva', 'nif', 'cif', 'инн', 'кпп',
-         'mwst-%', 'mwst.-%', 'steuernummer', 'steuer-nr', 'steuer-nr.', 'st.-nr.', 'tax rate', 'steuersatz', 'liefer- und leistungsdatum',
-         'lieferdatum', 'leistungsdatum', 'liefer-datum', 'leistungs-datum', 'lieferschein-datum', 'bestell-datum', 'bestelldatum',
-         'auftrag-datum', 'auftragsdatum', 'delivery date', 'order date', 'date de livraison', 'fecha de entrega', 'customer no',
-         'customer number', 'customer id', 'kundennummer', 'kunden-nr', 'kunden-nr.', 'n° client', 'client n°', 'código cliente',
-         'ship to', 'deliver to', 'lieferadresse', 'lieferanschrift', 'warenempfänger', 'adresse de livraison', 'dirección de envío',
-         'грузополучатель', 'bestell-nr', 'bestell-nr.', 'bestellnummer', 'order no', 'order number', 'auftrag-nr', 'lieferschein-nr',
-         'lief-nr', 'lief-nr:', 'seite', 'page', 'página', 'страница', 'iban', 'bic', 'swift', 'tel', 'tel.', 'fax', 'e-mail', 'email',
-         'steuerfrei', 'inkl.', 'incl.', 'hors taxes', 'ust. %', 'ust.%', 'mwst. %', 'mwst %', 'vat %', 'vat rate', 'date of delivery',
-         'delivery date', 'your order', 'ihre bestellung', 'votre référence', 'n° tva client', 'vat-id', 'ust-id:', 'tax number',
-         'steuerbasisbetrag', 'base', 'leistungszeitraum', 'rechnungsrabatt', 'skonto', 'teilzahlung', 'anzahlung', 'acompte',
-         'zahlungsbedingungen', 'conditions de paiement', 'bestellung', 'gesamtbetrag der zuschläge', 'gesamtbetrag der abschläge',
-         'счёт на оплату', 'счет на оплату', 'handelsrechnung', 'commercial invoice', 'tax invoice', 'proforma invoice',
-         'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.']
-"Labels that are none of our fields but contain words of our labels"
-
-DUE_TOTALS = {'total due', 'amount due', 'balance due', 'zahlbetrag', 'zu zahlen', 'zu zahlender betrag', 'net à payer', 'total à payer',
-              'total a pagar', 'importe a pagar', 'к оплате', 'due payable', 'solde à payer', 'reste à payer', 'total amount due', 'amount payable'}
-"Total labels that may name what is left to pay after prepayments: they rank under the grand total"
-
-# %% ../nbs/02a_invoice.ipynb #4b31e08b
-@lru_cache(None)
-def _label_re():
-    pats = [(l, f, 'strong') for f, (s, _) in LABELS.items() for l in s] + [(l, f, 'weak') for f, (_, w) in LABELS.items() for l in w]
-    pats += [(l, None, 'other') for l in OTHER]
-    pats.sort(key=lambda p: -len(p[0]))
-    alt = '|'.join(f'(?P<g{i}>{re.escape(l).replace(chr(92) + " ", r"[ ]?")})' for i, (l, _, _) in enumerate(pats))
-    return re.compile(rf'(?<![\w-]){"(?:" + alt + ")"}(?![\w])', re.I), pats
-
-@lru_cache(4096)
-def find_labels(text:str) -> tuple[tuple[str|None, str, int, int], ...]:
-    "Labels in `text`, longest first and not overlapping: `(field or None, 'strong'|'weak'|'other', start, end)`"
-    rx, pats = _label_re()
-    return tuple((pats[int(m.lastgroup[1:])][1], pats[int(m.lastgroup[1:])][2], m.start(), m.end()) for m in rx.finditer(text))
-
-def has_label(text:str) -> bool:
-    "Does `text` hold a strong or other label, or is it a weak one alone (also when OCR split it: `RECH NUNG`)? Weak ones like `no`, `du` occur inside names"
-    n, solid = len(text.strip(' :#.')), ''.join(text.split())
-    return (any(kind != 'weak' or e - s >= n - 1 for _, kind, s, e in find_labels(text)) or
-            any(e - s >= len(solid.strip(':#.')) - 1 for _, _, s, e in find_labels(solid)))
-
 # %% ../nbs/02a_invoice.ipynb #9d062691
 _NUM = r'[-−]?\d{1,3}(?:(?:[ .,’\'\u202f\u00a0])\d{3})*(?:[.,]\d{1,2})?|[-−]?\d+(?:[.,]\d{1,2})?'
 _CUR = r'(?:[A-Z]{3}|RM|US\$|[$€£₽¥]|руб\.?|р\.)'
@@ -175,7 +84,7 @@ def number_in(text:str, first:bool=False) -> str|None:
 
 # %% ../nbs/02a_invoice.ipynb #58f1c56d
 @dataclass
-class Cand:
+class Reading:
     "A candidate value for a field, with its evidence and a score"
     field: str
     raw: str
@@ -221,10 +130,6 @@ def _sources(rows, flat, r:int, j:int, end:int, inline_only:bool, weak:bool, rig
     for q in below[:2]: yield q.text, q, 0, 'below', .85
 
 # %% ../nbs/02a_invoice.ipynb #0a0b5069
-SALUTATIONS = {'herr', 'herrn', 'frau', 'firma', 'mr', 'mr.', 'mrs', 'mrs.', 'ms', 'ms.', 'm.', 'mme', 'monsieur', 'madame', 'sr.', 'sra.', 'señor', 'señora'}
-"Salutations that open a name line (`Herrn` / `Max Mustermann`): the name is joined from the next line"
-_NAME_LABELS = {'name', 'nom', 'nombre', 'firma', 'company', 'société', 'empresa', 'наименование', 'название'}
-
 def _read(field:str, text:str, hints:dict, weak:bool=False):
     if field in AMOUNT_FIELDS:
         if (raw := amount_in(' '.join(text.split()[:6]), decimals=True)) is None: return None
@@ -263,7 +168,7 @@ def _party_value(rows, r:int, p:Phrase):
         for k, q in enumerate(rr):
             if min(q.box.x1, p.box.x1 + 200) - max(q.box.x0, p.box.x0 - 5) <= 0: continue
             key = q.text.strip(' :').lower()
-            if key in _NAME_LABELS and q.text.rstrip().endswith(':') and k + 1 < len(rr): return _value_lines(rows, i, rr[k + 1]), 'name row'
+            if key in NAME_LABELS and q.text.rstrip().endswith(':') and k + 1 < len(rr): return _value_lines(rows, i, rr[k + 1]), 'name row'
             t = q.text.strip()
             if lines and lines[-1].text.strip().lower() in SALUTATIONS: return lines + [q], 'below'
             if (not lines and not t.endswith(':') and sum(c.isdigit() for c in t) <= .3*len(t)
@@ -271,10 +176,7 @@ def _party_value(rows, r:int, p:Phrase):
             break
     return (lines, 'below') if lines else None
 
-CONNECTORS = {'vom', 'von', 'du', 'от', 'dated', 'del', 'issued at', 'issued on'}
-"Weak date labels that count only after an invoice number in the same phrase (`Rechnung Nr. 42 vom 31.01.2014`)"
-
-def label_candidates(doc:Document, skip:set=frozenset()) -> list[Cand]:
+def label_candidates(doc:Document, skip:set=frozenset()) -> list[Reading]:
     "Every typed value found next to a label of our fields (rows in `skip`, `(page, row)`, are ignored)"
     hints = date_hints(doc.text, document_currency(doc.text)[0])
     out = []
@@ -299,7 +201,7 @@ def label_candidates(doc:Document, skip:set=frozenset()) -> list[Cand]:
                             if got := _party_value(rows, r, p):
                                 qs, how = got
                                 raw = ' '.join(q.text for q in qs)
-                                out.append(Cand(field, raw, ' '.join(raw.split()), .8*base, page.index, Box.around(q.box for q in qs), how))
+                                out.append(Reading(field, raw, ' '.join(raw.split()), .8*base, page.index, Box.around(q.box for q in qs), how))
                             continue
                     inline_only = (kind == 'weak' and field == 'invoice_number') or field in ('customer', 'vendor')
                     for text, q, off, how, wt in _sources(rows, flat, r, j, e, inline_only, kind == 'weak', field in AMOUNT_FIELDS):
@@ -308,12 +210,12 @@ def label_candidates(doc:Document, skip:set=frozenset()) -> list[Cand]:
                         ws = _words_of(q, off + at, off + at + len(raw))
                         pos = page.index + q.box.y0/page.height
                         tie = .01*pos if field == 'total' else -.01*pos
-                        out.append(Cand(field, raw, value, base*wt + tie, page.index, Box.around(w.box for w in ws), f'{kind} label {p.text[s:e]!r}, {how}'))
+                        out.append(Reading(field, raw, value, base*wt + tie, page.index, Box.around(w.box for w in ws), f'{kind} label {p.text[s:e]!r}, {how}'))
                         break
     return out
 
 # %% ../nbs/02a_invoice.ipynb #a81cbffd
-def choose_amounts(cands:list[Cand], k:int=3, bonus:float=.6) -> dict[str, Cand|None]:
+def choose_amounts(cands:list[Reading], k:int=3, bonus:float=.6) -> dict[str, Reading|None]:
     "The best-scoring (subtotal, tax, total) among the top `k` candidates each, favouring subtotal + tax = total"
     top, order = {}, ('subtotal', 'tax', 'total')
     for f in order:
@@ -336,7 +238,7 @@ def _is_name(text:str) -> bool:
     return (len(t) >= 3 and sum(c.isalpha() for c in t) >= .5*len(t) and not has_label(t) and '@' not in t
             and 'www.' not in t.lower() and not date_in(t))
 
-def letterhead(doc:Document, top:float=.22) -> Cand|None:
+def letterhead(doc:Document, top:float=.22) -> Reading|None:
     "The vendor as the largest name-like phrase in the top of page 1 (up to a label glued to it, like a title), with its address lines"
     if not doc.pages: return None
     page = doc.pages[0]
@@ -355,11 +257,11 @@ def letterhead(doc:Document, top:float=.22) -> Cand|None:
     for q in _below(rows, r, p.box, 1):
         if abs(q.h - p.h) < .15*p.h and q.box.y0 - p.box.y1 < p.h and _is_name(q.text) and not re.search(r'\d', q.text): lines.append(q)
     raw = ' '.join(q.text for q in lines)
-    return Cand('vendor', raw, ' '.join(raw.split()), .5, page.index, Box.around(q.box for q in lines), 'largest text at the top of page 1')
+    return Reading('vendor', raw, ' '.join(raw.split()), .5, page.index, Box.around(q.box for q in lines), 'largest text at the top of page 1')
 
 _SEP = re.compile(r'\s+[|•·●–-]\s+|\s*[|•·●]\s*')
 
-def sender_line(doc:Document, top:float=.3) -> tuple[Cand, Cand|None]|None:
+def sender_line(doc:Document, top:float=.3) -> tuple[Reading, Reading|None]|None:
     "The vendor named in a return-address line (`Acme GmbH | Europa-Allee 1 | 60486 Frankfurt`) and the recipient block under it"
     if not doc.pages: return None
     page = doc.pages[0]
@@ -372,18 +274,18 @@ def sender_line(doc:Document, top:float=.3) -> tuple[Cand, Cand|None]|None:
         first = next(p for p in row if p.text.startswith(parts[0].strip()) or parts[0].strip().startswith(p.text))
         name = parts[0].strip()
         ws = _words_of(first, 0, len(name))
-        vendor = Cand('vendor', name, ' '.join(name.split()), .7, page.index, Box.around(w.box for w in ws), 'return-address line')
+        vendor = Reading('vendor', name, ' '.join(name.split()), .7, page.index, Box.around(w.box for w in ws), 'return-address line')
         span = Box(x0=first.box.x0 - 20, y0=first.box.y0, x1=first.box.x0 + 200, y1=first.box.y1)
         block = list(_below(rows, r, span, 2))[:2]
         cust = None
         if block and _is_name(block[0].text):
             lines = block if block[0].text.strip().lower() in SALUTATIONS and len(block) > 1 else block[:1]
             raw = ' '.join(q.text for q in lines)
-            cust = Cand('customer', raw, ' '.join(raw.split()), .6, page.index, Box.around(q.box for q in lines), 'first line under the return-address line')
+            cust = Reading('customer', raw, ' '.join(raw.split()), .6, page.index, Box.around(q.box for q in lines), 'first line under the return-address line')
         return vendor, cust
     return None
 
-def address_under(doc:Document, c:Cand, n:int=3) -> Cand|None:
+def address_under(doc:Document, c:Reading, n:int=3) -> Reading|None:
     "Up to `n` address lines printed right under a vendor candidate, in its column"
     page = doc.pages[c.page]
     rows = phrases(page)
@@ -397,13 +299,12 @@ def address_under(doc:Document, c:Cand, n:int=3) -> Cand|None:
         if len(lines) == n: break
     if not lines: return None
     raw = ' '.join(q.text for q in lines)
-    return Cand('vendor_address', raw, ' '.join(raw.split()), .5, c.page, Box.around(q.box for q in lines), 'lines under the vendor')
+    return Reading('vendor_address', raw, ' '.join(raw.split()), .5, c.page, Box.around(q.box for q in lines), 'lines under the vendor')
 
 # %% ../nbs/02a_invoice.ipynb #18686838
 _POSTCODE = re.compile(r'^(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d]')
 
-
-def address_block(doc:Document, avoid:Box|None=None, top:float=.4) -> Cand|None:
+def address_block(doc:Document, avoid:Box|None=None, top:float=.4) -> Reading|None:
     "The first line(s) of an unlabelled postal address block in the top of page 1 (not overlapping `avoid`), as a `customer` candidate"
     if not doc.pages: return None
     page = doc.pages[0]
@@ -420,11 +321,11 @@ def address_block(doc:Document, avoid:Box|None=None, top:float=.4) -> Cand|None:
             any(f != 'customer' for u in above for f, *_ in find_labels(u.text))): continue
         lines = block[:2] if block[0].text.strip().lower() in SALUTATIONS else block[:1]
         raw = ' '.join(q.text for q in lines)
-        return Cand('customer', raw, ' '.join(raw.split()), .45, page.index, Box.around(q.box for q in lines), 'first line of an address block')
+        return Reading('customer', raw, ' '.join(raw.split()), .45, page.index, Box.around(q.box for q in lines), 'first line of an address block')
     return None
 
 # %% ../nbs/02a_invoice.ipynb #d8e18e59
-def top_date(doc:Document, top:float=.4) -> Cand|None:
+def top_date(doc:Document, top:float=.4) -> Reading|None:
     "The first date printed in the top of page 1 outside any labelled phrase, as a weak `date` candidate"
     if not doc.pages: return None
     page, hints = doc.pages[0], date_hints(doc.text, document_currency(doc.text)[0])
@@ -433,32 +334,13 @@ def top_date(doc:Document, top:float=.4) -> Cand|None:
             if p.box.y0 > top*page.height: return None
             if find_labels(p.text) or (d := date_in(p.text, hints)) is None: continue
             ws = _words_of(p, p.text.find(d[0]), p.text.find(d[0]) + len(d[0]))
-            return Cand('date', d[0], d[1], .4, page.index, Box.around(w.box for w in ws), 'first date at the top of page 1, no label')
+            return Reading('date', d[0], d[1], .4, page.index, Box.around(w.box for w in ws), 'first date at the top of page 1, no label')
     return None
 
 # %% ../nbs/02a_invoice.ipynb #eaa6b34a
-COLUMNS = {
- 'desc': ['description', 'item', 'items', 'article', 'product', 'service', 'services', 'details', 'bezeichnung', 'beschreibung', 'artikel',
-          'produkt', 'artikelbeschreibung', 'leistungsbeschreibung', 'designation', 'descripcion',
-          'artikelbezeichnung', 'leistung', 'désignation', 'libellé', 'produit', 'descripción', 'concepto', 'artículo', 'наименование',
-          'товары (работы, услуги)', 'товар', 'услуга'],
- 'qty': ['qty', 'quantity', 'qté', 'qte', 'quantité', 'menge', 'anzahl', 'cantidad', 'cant.', 'uds', 'кол-во', 'количество', 'hours', 'hrs'],
- 'unit': ['unit price', 'price', 'rate', 'unit cost', 'einzelpreis', 'e-preis', 'preis', 'einzel/€', 'nettopreis', 'stückpreis',
-          'prix unitaire', 'p.u. ht', 'p.u.', 'prix', 'precio unitario', 'precio', 'цена'],
- 'amount': ['amount', 'line total', 'total', 'sum', 'betrag', 'gesamtpreis', 'gesamt', 'gesamt/€', 'nettowert', 'summe', 'montant',
-            'entgelt', 'nettobetrag', 'positionsbetrag', 'positions-', 'gesamtbetrag', 'prix ht', 'net amount',
-            'montant ht', 'total ht', 'importe', 'сумма', 'стоимость'],
-}
-"Column → header words (lower case) of an item table"
-
-@lru_cache(None)
-def _col_re():
-    pats = sorted(((w, c) for c, ws in COLUMNS.items() for w in ws), key=lambda p: -len(p[0]))
-    return re.compile('|'.join(rf'(?<!\w)(?P<c{i}>{re.escape(w)})(?!\w)' for i, (w, _) in enumerate(pats)), re.I), pats
-
 def header_columns(row:list[Phrase], need:int=3) -> dict[str, Box]|None:
     "Column → x-range box, when `row` is an item-table header (a description column and `need` columns in all; the rightmost amount word wins)"
-    rx, pats = _col_re()
+    rx, pats = column_re()
     cols = {}
     for p in row:
         for m in rx.finditer(p.text):
@@ -528,7 +410,7 @@ def extract_line_items(doc:Document) -> tuple[list[LineItem], set]:
 INVOICE_FIELDS = ('invoice_number', 'date', 'due_date', 'subtotal', 'tax', 'total', 'currency', 'customer', 'vendor', 'vendor_address')
 "Every key `extract_invoice_fields` returns"
 
-def _field(c:Cand|None, factor:float=1.) -> Field|None:
+def _field(c:Reading|None, factor:float=1.) -> Field|None:
     if c is None: return None
     return Field(raw=c.raw, value=c.value, confidence=round(min(1., max(0., c.score))*factor, 3), page=c.page,
                  box=c.box.as_list(), source='invoice', note=c.how)
@@ -537,7 +419,7 @@ def extract_invoice_fields(doc:Document) -> tuple[dict[str, Field|None], list[Li
     "Invoice header fields (see `INVOICE_FIELDS`) and line items of `doc`, from its words and layout"
     items, headers = extract_line_items(doc)
     cands = label_candidates(doc, skip=headers)
-    best:dict[str, Cand|None] = {f: None for f in INVOICE_FIELDS}
+    best:dict[str, Reading|None] = {f: None for f in INVOICE_FIELDS}
     for c in sorted(cands, key=lambda c: c.score):
         if c.field not in AMOUNT_FIELDS: best[c.field] = c
     best.update(choose_amounts(cands))
@@ -554,10 +436,10 @@ def extract_invoice_fields(doc:Document) -> tuple[dict[str, Field|None], list[Li
     if best['currency'] is None:
         tot = best['total']
         mark = normalize_amount(tot.raw)[1] if tot is not None else None
-        if mark: best['currency'] = Cand('currency', tot.raw, mark, .9*tot.score, tot.page, tot.box, 'mark printed with the total')
+        if mark: best['currency'] = Reading('currency', tot.raw, mark, .9*tot.score, tot.page, tot.box, 'mark printed with the total')
         else:
             code, why = document_currency(doc.text)
-            if code: best['currency'] = Cand('currency', code, code, .5, 0, Box(x0=0, y0=0, x1=0, y1=0), why)
+            if code: best['currency'] = Reading('currency', code, code, .5, 0, Box(x0=0, y0=0, x1=0, y1=0), why)
     if best['currency'] is not None:
         hints = date_hints(doc.text, best['currency'].value)
         for f in ('date', 'due_date'):
