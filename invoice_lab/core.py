@@ -65,6 +65,7 @@ class TooManyPages(DocumentTooLarge):
     "More pages than the configured limit: the request itself is unprocessable, not just big"
     code, status = 'too_many_pages', 422
 
+# %% ../nbs/00_core.ipynb #072ceb75
 class EngineUnavailable(InvoiceLabError, RuntimeError):
     "An engine needs something this machine lacks (a package, a model file, a GPU); the message says what"
     code, status = 'engine_unavailable', 503

@@ -93,6 +93,7 @@ def _line_feats(t:str, b:Box, p:Page, i:int, n:int, hmed:float, conf:float) -> d
     f.update({'kw_'+k: float(bool(r.search(t))) for k, r in KEYWORDS.items()})
     return f
 
+# %% ../nbs/02_extract.ipynb #e9c9fa14
 def doc_lines(doc:Document) -> list[LineInfo]:
     "Every non-empty line of `doc` in reading order, with layout and keyword numbers and its row neighbours"
     out = []
@@ -130,6 +131,7 @@ def _anchors(top:list[LineInfo]) -> dict:
                 first_legal=_first(top, 'kw_legal'), first_regno=_first(top, 'regno'), first_date=_first(top, 'hasdate'),
                 first_amount=_first(top, 'hasamount'), first_doc=_first(top, 'kw_doc'), argmax_h=hs.index(max(hs)), max_h=max(hs))
 
+# %% ../nbs/02_extract.ipynb #f48b5d3b
 def _span_feats(top:list[LineInfo], s:int, e:int, anc:dict, cum:dict) -> dict:
     sp = top[s:e+1]
     nchar = sum(l.f['nchar'] for l in sp)
@@ -155,6 +157,7 @@ def _text_feats(t:str) -> dict:
                 t_trail=float(bool(TRAIL_RE.search(t))), t_start_alnum=float(t[:1].isalnum()), t_paren=float('(' in t),
                 t_regno=float(bool(REGNO_RE.search(t))))
 
+# %% ../nbs/02_extract.ipynb #ef4609dc
 def _legal_end(t): return m.group(0) if (m := LEGAL_END_RE.match(t)) else t
 
 SPAN_CUTS = {  # variant code -> how a label may cut the joined lines
@@ -208,6 +211,7 @@ def _context(lines:list[LineInfo], i:int, a:int, box:Box) -> dict:
                 conf=l.f['conf'], n_lines=l.f['n_lines'], **_kwf('left', l.text[:a] + ' ' + _row_left(lines, i, box.x0)),
                 **_kwf('prev', lines[i-1].text if i else ''), **_kwf('line', l.text))
 
+# %% ../nbs/02_extract.ipynb #d83ae50d
 def date_candidates(lines:list[LineInfo]) -> list[Cand]:
     "Every date pattern match, with its context"
     out = []
@@ -232,6 +236,7 @@ def amount_value(num:str) -> float|None:
     "The number an amount string stands for, as a float feature: `'1,007.50'` → 1007.5"
     return None if (d := amount_of(num)) is None else float(d)
 
+# %% ../nbs/02_extract.ipynb #5bd621d0
 def amount_candidates(lines:list[LineInfo]) -> list[Cand]:
     "Every amount, as a number and with its currency as printed, with its context and rank"
     out, vals = [], []
@@ -322,6 +327,7 @@ HGB_PARAMS = dict(max_iter=200, learning_rate=0.1, max_leaf_nodes=31, min_sample
 NEG_KEEP = {'vendor': .3, 'vendor_address': .5, 'date': 1., 'total': 1.}
 "Share of negative candidates kept for training (the span fields have hundreds per document)"
 
+# %% ../nbs/02_extract.ipynb #40af0486
 def train_model(examples:list[tuple[Document, dict]], seed:int=0, **params) -> FieldModel:
     "Fit one candidate scorer per field on `(doc, labels)` pairs (SROIE keys or our field names)"
     import numpy as np, random, sklearn

@@ -112,6 +112,7 @@ def _shape(t:str) -> dict:
 ID_CHARS = '#:;,.()[]{}"\''
 MAX_NAME = 80
 
+# %% ../nbs/02d_header.ipynb #2da87bac
 def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
     "The candidates of every kind in phrase `p` with context `ctx`"
     t, pg, out = p.text, ctx['page'], []
@@ -194,6 +195,7 @@ def date_feats(cs:list[Candidate]) -> None:
     "Rank (latest first), count and order of every date candidate, in place"
     _rank_feats(cs, lambda c: c.value)
 
+# %% ../nbs/02d_header.ipynb #ef6e95c3
 def text_feats(cs:list[Candidate]) -> None:
     "Count of the same text and order of appearance of id or name candidates, in place"
     same = Counter(loose(c.text) for c in cs)

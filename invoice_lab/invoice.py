@@ -12,12 +12,12 @@ from itertools import product
 from .core import *
 from .contract import *
 from .keys import *
-from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code
+from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code, amount_in, date_in, number_in
 
 # %% auto #0
-__all__ = ['INVOICE_FIELDS', 'Phrase', 'phrases', 'amount_in', 'date_in', 'number_in', 'Reading', 'label_candidates',
-           'choose_amounts', 'letterhead', 'sender_line', 'address_under', 'address_block', 'top_date',
-           'header_columns', 'extract_line_items', 'extract_invoice_fields']
+__all__ = ['INVOICE_FIELDS', 'Phrase', 'phrases', 'Reading', 'label_candidates', 'choose_amounts', 'letterhead', 'sender_line',
+           'address_under', 'address_block', 'top_date', 'header_columns', 'extract_line_items',
+           'extract_invoice_fields']
 
 # %% ../nbs/02a_invoice.ipynb #793484f1
 @dataclass
@@ -33,6 +33,7 @@ class Phrase:
     @cached_property
     def h(self) -> float: return max(1e-3, sorted(w.box.height for w in self.words)[len(self.words)//2])
 
+# %% ../nbs/02a_invoice.ipynb #180b1155
 def phrases(page:Page, gap:float=0.6) -> list[list[Phrase]]:
     "The page's words as rows (top to bottom) of phrases (left to right)"
     def same(a, b):
@@ -52,35 +53,6 @@ def phrases(page:Page, gap:float=0.6) -> list[list[Phrase]]:
             else: ps[-1].append(b)
         out.append([Phrase(p, page.index, i) for p in ps])
     return out
-
-# %% ../nbs/02a_invoice.ipynb #9d062691
-_NUM = r'[-−]?\d{1,3}(?:(?:[ .,’\'\u202f\u00a0])\d{3})*(?:[.,]\d{1,2})?|[-−]?\d+(?:[.,]\d{1,2})?'
-_CUR = r'(?:[A-Z]{3}|RM|US\$|[$€£₽¥]|руб\.?|р\.)'
-_AMT = re.compile(rf'(?:{_CUR}\s?)?(?:{_NUM})(?:\s?{_CUR})?-?(?![\d%])(?!\s?%)')
-_DATEISH = re.compile(r'\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}\.?\s+[^\W\d]{3,}\.?\s+\d{4}|[^\W\d]{3,}\.? \d{1,2},? \d{4}|\d{1,2} de [^\W\d]+ de \d{4}')
-
-def amount_in(text:str, decimals:bool=False) -> str|None:
-    "The last amount printed in `text` (as printed, with its currency mark), preferring ones with decimals (or requiring them); long digit runs (IBANs, GTINs) are not amounts"
-    text = _DATEISH.sub(' ', re.sub(r'\d+(?:[.,]\d+)?\s?%', ' ', text))
-    ms = [m[0].strip() for m in _AMT.finditer(text) if re.search(r'\d', m[0])]
-    ms = [m for m in ms if sum(c.isdigit() for c in m) <= 15 and normalize_amount(m)[0] is not None]
-    dec = [m for m in ms if re.search(r'[.,]\d{2}(?!\d)', m)]
-    return (dec or ([] if decimals else ms) or [None])[-1]
-
-def date_in(text:str, hints:dict|None=None) -> tuple[str, str]|None:
-    "The first date printed in `text`: (as printed, ISO)"
-    for m in _DATEISH.finditer(text):
-        v, _ = normalize_date(m[0], hints or {})
-        if v: return m[0], v
-    return None
-
-def number_in(text:str, first:bool=False) -> str|None:
-    "The first token of `text` (or only the first, `first`) that looks like a document number: has a digit, is not a date, amount or rate"
-    for t in text.split():
-        t = t.strip(':;,()')
-        if re.search(r'\d', t) and not _DATEISH.fullmatch(t) and len(t) <= 40 and not re.fullmatch(r'[\d.,]*[.,]\d{2}|[\d.,]+%', t): return t
-        if first or t.lower() in ('vom', 'von', 'du', 'from', 'от', 'de', 'del', 'dated'): return None
-    return None
 
 # %% ../nbs/02a_invoice.ipynb #58f1c56d
 @dataclass
@@ -113,6 +85,7 @@ def _right(flat:list[Phrase], p:Phrase):
     return sorted((q for q in flat if q.box.x0 >= p.box.x1 - 1 and q is not p and
                    min(q.box.y1, p.box.y1) - max(q.box.y0, p.box.y0) >= .5*min(h, q.box.height)), key=lambda q: q.box.x0)
 
+# %% ../nbs/02a_invoice.ipynb #560c0008
 def _sources(rows, flat, r:int, j:int, end:int, inline_only:bool, weak:bool, rightmost:bool=False):
     "Where the value of a label ending at `end` in phrase `rows[r][j]` may be: (text, phrase, start, how, weight)"
     p = rows[r][j]
@@ -176,6 +149,7 @@ def _party_value(rows, r:int, p:Phrase):
             break
     return (lines, 'below') if lines else None
 
+# %% ../nbs/02a_invoice.ipynb #ee9f2561
 def label_candidates(doc:Document, skip:set=frozenset()) -> list[Reading]:
     "Every typed value found next to a label of our fields (rows in `skip`, `(page, row)`, are ignored)"
     hints = date_hints(doc.text, document_currency(doc.text)[0])
@@ -261,6 +235,7 @@ def letterhead(doc:Document, top:float=.22) -> Reading|None:
 
 _SEP = re.compile(r'\s+[|•·●–-]\s+|\s*[|•·●]\s*')
 
+# %% ../nbs/02a_invoice.ipynb #d3ad9bc6
 def sender_line(doc:Document, top:float=.3) -> tuple[Reading, Reading|None]|None:
     "The vendor named in a return-address line (`Acme GmbH | Europa-Allee 1 | 60486 Frankfurt`) and the recipient block under it"
     if not doc.pages: return None
@@ -285,6 +260,7 @@ def sender_line(doc:Document, top:float=.3) -> tuple[Reading, Reading|None]|None
         return vendor, cust
     return None
 
+# %% ../nbs/02a_invoice.ipynb #f94a7572
 def address_under(doc:Document, c:Reading, n:int=3) -> Reading|None:
     "Up to `n` address lines printed right under a vendor candidate, in its column"
     page = doc.pages[c.page]
@@ -377,6 +353,7 @@ def _item(cells:dict[str, str], row:list[Phrase]) -> LineItem|None:
     return LineItem(description=cells['desc'], quantity=cells.get('qty'), unit_price=unit, amount=amount, page=row[0].page,
                     box=Box.around(p.box for p in row).as_list())
 
+# %% ../nbs/02a_invoice.ipynb #b5bf28e4
 def _header(rows, r:int) -> tuple[dict[str, Box], list[int]]|None:
     "Columns of a header at row `r` (with the rows just above and below when the header wraps), and the rows it uses; headers hold no amounts"
     words_only = lambda row: not any(amount_in(p.text, decimals=True) for p in row)
@@ -415,6 +392,7 @@ def _field(c:Reading|None, factor:float=1.) -> Field|None:
     return Field(raw=c.raw, value=c.value, confidence=round(min(1., max(0., c.score))*factor, 3), page=c.page,
                  box=c.box.as_list(), source='invoice', note=c.how)
 
+# %% ../nbs/02a_invoice.ipynb #33d87683
 def extract_invoice_fields(doc:Document) -> tuple[dict[str, Field|None], list[LineItem]]:
     "Invoice header fields (see `INVOICE_FIELDS`) and line items of `doc`, from its words and layout"
     items, headers = extract_line_items(doc)

@@ -13,7 +13,8 @@ from .contract import *
 # %% auto #0
 __all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'CURRENCY_SYMBOLS', 'LOCALE_WORDS', 'COMMON_CODES', 'FAIL_FACTOR',
            'UNREAD_FACTOR', 'month_number', 'ocr_digits', 'normalize_date', 'date_hints', 'currency_code', 'amount_str',
-           'normalize_amount', 'document_currency', 'run_checks', 'normalize_result']
+           'normalize_amount', 'document_currency', 'amount_in', 'date_in', 'number_in', 'run_checks',
+           'normalize_result']
 
 # %% ../nbs/03_normalize.ipynb #8f15446c
 DATE_LANGS = ('en', 'de', 'fr', 'es', 'ru', 'ms')
@@ -220,6 +221,35 @@ def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
             return cur, f'locale word {w!r}'
     if '$' in text: return 'USD', 'bare $'
     return None, 'no currency evidence'
+
+# %% ../nbs/03_normalize.ipynb #9d062691
+_NUM = r'[-−]?\d{1,3}(?:(?:[ .,’\'\u202f\u00a0])\d{3})*(?:[.,]\d{1,2})?|[-−]?\d+(?:[.,]\d{1,2})?'
+_CUR = r'(?:[A-Z]{3}|RM|US\$|[$€£₽¥]|руб\.?|р\.)'
+_AMT = re.compile(rf'(?:{_CUR}\s?)?(?:{_NUM})(?:\s?{_CUR})?-?(?![\d%])(?!\s?%)')
+_DATEISH = re.compile(r'\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}\.?\s+[^\W\d]{3,}\.?\s+\d{4}|[^\W\d]{3,}\.? \d{1,2},? \d{4}|\d{1,2} de [^\W\d]+ de \d{4}')
+
+def amount_in(text:str, decimals:bool=False) -> str|None:
+    "The last amount printed in `text` (as printed, with its currency mark), preferring ones with decimals (or requiring them); long digit runs (IBANs, GTINs) are not amounts"
+    text = _DATEISH.sub(' ', re.sub(r'\d+(?:[.,]\d+)?\s?%', ' ', text))
+    ms = [m[0].strip() for m in _AMT.finditer(text) if re.search(r'\d', m[0])]
+    ms = [m for m in ms if sum(c.isdigit() for c in m) <= 15 and normalize_amount(m)[0] is not None]
+    dec = [m for m in ms if re.search(r'[.,]\d{2}(?!\d)', m)]
+    return (dec or ([] if decimals else ms) or [None])[-1]
+
+def date_in(text:str, hints:dict|None=None) -> tuple[str, str]|None:
+    "The first date printed in `text`: (as printed, ISO)"
+    for m in _DATEISH.finditer(text):
+        v, _ = normalize_date(m[0], hints or {})
+        if v: return m[0], v
+    return None
+
+def number_in(text:str, first:bool=False) -> str|None:
+    "The first token of `text` (or only the first, `first`) that looks like a document number: has a digit, is not a date, amount or rate"
+    for t in text.split():
+        t = t.strip(':;,()')
+        if re.search(r'\d', t) and not _DATEISH.fullmatch(t) and len(t) <= 40 and not re.fullmatch(r'[\d.,]*[.,]\d{2}|[\d.,]+%', t): return t
+        if first or t.lower() in ('vom', 'von', 'du', 'from', 'от', 'de', 'del', 'dated'): return None
+    return None
 
 # %% ../nbs/03_normalize.ipynb #73132cd3
 FAIL_FACTOR, UNREAD_FACTOR = 0.5, 0.5

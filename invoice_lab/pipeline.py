@@ -67,6 +67,7 @@ class ReceiptStage(Stage):
         from invoice_lab.fields import extract_fields
         return Proposal(self.name, extract_fields(doc, model=model))
 
+# %% ../nbs/04_pipeline.ipynb #ebc114ad
 class TiltStage(Stage):
     "Every field by Arctic-TILT (GPU; `model` is a `TiltExtractor`, default one per process)"
     name, answers = 'tilt', FIELDS
