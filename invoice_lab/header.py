@@ -23,8 +23,8 @@ __all__ = ['PHRASE_GAP', 'KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SEC
            'MAX_NAME', 'NAME_RATIO', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'NEG_PER_DOC', 'HGB', 'HEADER_MODEL',
            'page_rows', 'Candidate', 'section_headings', 'phrase_context', 'phrase_candidates', 'name_matches',
            'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates',
-           'training_rows', 'HeaderModel', 'best', 'training_candidates', 'train_header', 'extract_header',
-           'save_model', 'load_model']
+           'training_rows', 'HeaderModel', 'training_candidates', 'train_header', 'extract_header', 'save_model',
+           'load_model']
 
 # %% ../nbs/02d_header.ipynb #c15948a6
 PHRASE_GAP = 0.8
@@ -185,11 +185,13 @@ def amount_feats(cs:list[Candidate]) -> None:
     tops = set(top)
     is_sum = {v for v in top for a in top if a < v and (v - a) in tops and (v - a) <= a}
     is_part = {a for v in top for a in top if a < v and (v - a) in tops}
-    keyed = {k: [c.value for c in cs if c.feats.get(f'left_{k}') or c.feats.get(f'own_{k}') or c.feats.get(f'above_{k}')] for k in ('total', 'subtotal', 'tax', 'due')}
+    keyed = {k: Counter(c.value for c in cs if c.feats.get(f'left_{k}') or c.feats.get(f'own_{k}') or c.feats.get(f'above_{k}'))
+             for k in ('total', 'subtotal', 'tax', 'due')}
+    top_keyed = {k: max(v) if v else None for k, v in keyed.items()}
     for c in cs:
         c.feats.update(log_value=math.log10(1 + abs(float(c.value))), neg=float(c.value < 0), is_sum=float(c.value in is_sum), is_part=float(c.value in is_part),
-                       **{f'max_{k}': float(bool(v) and c.value == max(v)) for k, v in keyed.items()},
-                       **{f'n_{k}_same': float(v.count(c.value)) for k, v in keyed.items()})
+                       **{f'max_{k}': float(c.value == top_keyed[k]) for k in keyed},
+                       **{f'n_{k}_same': float(v[c.value]) for k, v in keyed.items()})
 
 def date_feats(cs:list[Candidate]) -> None:
     "Rank (latest first), count and order of every date candidate, in place"
@@ -199,9 +201,9 @@ def date_feats(cs:list[Candidate]) -> None:
 def text_feats(cs:list[Candidate]) -> None:
     "Count of the same text and order of appearance of id or name candidates, in place"
     same = Counter(loose(c.text) for c in cs)
-    hs = sorted({round(c.feats['h'], 2) for c in cs}, reverse=True)
+    hs = {h: r for r, h in enumerate(sorted({round(c.feats['h'], 2) for c in cs}, reverse=True))}
     for k, c in enumerate(cs):
-        c.feats.update(same=same[loose(c.text)], order_rel=k/max(1, len(cs) - 1), h_rank=hs.index(round(c.feats['h'], 2)))
+        c.feats.update(same=same[loose(c.text)], order_rel=k/max(1, len(cs) - 1), h_rank=hs[round(c.feats['h'], 2)])
 
 # %% ../nbs/02d_header.ipynb #cc3a6d34
 def lexicon_picks(doc:Document, fields:dict[str, Field|None]|None=None) -> dict[str, str]:
@@ -234,8 +236,8 @@ def candidates(doc:Document, picks:dict[str, str]|None=None) -> dict[str, list[C
     return out
 
 # %% ../nbs/02d_header.ipynb #3bae3af9
-NEG_PER_DOC = 60
-HGB = dict(max_iter=150, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0, early_stopping=False)
+NEG_PER_DOC = 25
+HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0, early_stopping=False)
 "Training settings"
 
 # %% ../nbs/02d_header.ipynb #59d7f4c7
@@ -255,16 +257,22 @@ def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[
 
 # %% ../nbs/02d_header.ipynb #56c7fbcb
 class HeaderModel:
-    "Per-field candidate scorers with their feature columns and confidence curves"
+    "Per-field candidate scorers, the feature columns of each kind, and confidence curves"
     def __init__(self, models:dict, columns:dict, curves:dict|None=None, meta:dict|None=None):
         self.models, self.columns, self.curves, self.meta = models, columns, curves or {}, meta or {}
 
-    def scores(self, f:str, cs:list[Candidate]) -> list[float]:
-        "Probability that each candidate is `f`'s answer"
+    def answers(self, cands:dict[str, list[Candidate]]) -> dict[str, tuple[Candidate, float]]:
+        "Per field, the best candidate and its score (one feature matrix per kind, scored by each of its fields)"
         import numpy as np
-        if not cs or f not in self.models: return [0.]*len(cs)
-        X = np.array([[c.feats.get(k, 0.) for k in self.columns[f]] for c in cs], dtype=np.float32)
-        return list(self.models[f].predict_proba(X)[:, 1])
+        out = {}
+        for kind, fs in KINDS.items():
+            cs, fs = cands.get(kind) or [], [f for f in fs if f in self.models]
+            if not cs or not fs: continue
+            X = np.array([[c.feats.get(k, 0.) for k in self.columns[kind]] for c in cs], dtype=np.float32)
+            for f in fs:
+                sc = self.models[f].predict_proba(X)[:, 1]
+                k = int(sc.argmax()); out[f] = (cs[k], float(sc[k]))
+        return out
 
     def confidence(self, f:str, score:float) -> float:
         "`score` as a calibrated probability of being right"
@@ -272,24 +280,18 @@ class HeaderModel:
 
 # %% ../nbs/02d_header.ipynb #6b921349
 def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
+    "Per-field classifiers on `training_rows`, and the feature columns of each kind"
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
-    models, columns = {}, {}
+    columns = {k: sorted({c for f in fs for d in rows[f][0] for c in d}) for k, fs in KINDS.items()}
+    models = {}
     for f, (X, y) in rows.items():
         if sum(y) < 2: continue
-        columns[f] = cols = sorted({k for d in X for k in d})
+        cols = columns[KIND_OF[f]]
         M = np.array([[d.get(k, 0.) for k in cols] for d in X], dtype=np.float32)
         with threadpool_limits(1): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y))
     return models, columns
-
-def best(model:HeaderModel, f:str, cands:dict) -> tuple[Candidate|None, float]:
-    "The best candidate for `f` and its raw score"
-    cs = cands[KIND_OF[f]]
-    if not cs: return None, 0.
-    sc = model.scores(f, cs)
-    k = max(range(len(cs)), key=sc.__getitem__)
-    return cs[k], float(sc[k])
 
 # %% ../nbs/02d_header.ipynb #2f79f5bf
 def _curves(items:list[tuple[dict, dict]], seed:int) -> dict:
@@ -302,10 +304,8 @@ def _curves(items:list[tuple[dict, dict]], seed:int) -> dict:
         m = HeaderModel(*_fit(training_rows([items[i] for i in a], seed), seed))
         for i in b:
             cands, labels = items[i]
-            for f in m.models:
-                if not labels.get(f): continue
-                c, s = best(m, f, cands)
-                if c is not None: pts[f][0].append(s); pts[f][1].append(int(is_answer(f, c, labels[f])))
+            for f, (c, s) in m.answers(cands).items():
+                if labels.get(f): pts[f][0].append(s); pts[f][1].append(int(is_answer(f, c, labels[f])))
     return {f: IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y) for f, (x, y) in pts.items() if len(set(y)) > 1}
 
 # %% ../nbs/02d_header.ipynb #8eb35eae
@@ -328,12 +328,10 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
 def extract_header(doc:Document, model:HeaderModel, picks:dict[str, str]|None=None) -> dict[str, Field|None]:
     "The header fields of `doc` by `model` (`picks`: the reader's `lexicon_picks`, computed when not given)"
     from threadpoolctl import threadpool_limits
-    cands, out = candidates(doc, picks), {}
-    with threadpool_limits(1):
-        for f in HEADER_FIELDS:
-            c, s = best(model, f, cands) if f in model.models else (None, 0.)
-            out[f] = None if c is None else Field(raw=c.text, confidence=round(model.confidence(f, s), 4), page=c.page,
-                                                  box=c.box.as_list(), source='header')
+    with threadpool_limits(1): found = model.answers(candidates(doc, picks))
+    out = {f: None for f in HEADER_FIELDS}
+    for f, (c, s) in found.items():
+        out[f] = Field(raw=c.text, confidence=round(model.confidence(f, s), 4), page=c.page, box=c.box.as_list(), source='header')
     code, why = document_currency(doc.text)
     out['currency'] = None if code is None else Field(raw=code, value=code, confidence=.5, source='header', note=why)
     return out

@@ -6,7 +6,7 @@ BIN = Path(sys.executable).parent/'invoice-lab'
 
 def test_console_script_lists_the_contract_fields():
     out = subprocess.run([str(BIN), 'fields'], capture_output=True, text=True, check=True).stdout.split()
-    from invoice_lab.fields import FIELDS
+    from invoice_lab.contract import FIELDS
     assert out == list(FIELDS)
 
 def test_unknown_command_fails_with_usage():

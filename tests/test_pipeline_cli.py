@@ -1,7 +1,7 @@
 "`invoice-lab extract` and `invoice-lab demo` as a user runs them: the installed console script, real samples."
 import json, subprocess, sys
 from pathlib import Path
-from invoice_lab.fields import FIELDS, Result
+from invoice_lab.contract import FIELDS, Result
 from invoice_lab.synthetic import SAMPLES
 
 BIN = Path(sys.executable).parent/'invoice-lab'

@@ -3,7 +3,7 @@ import json
 from decimal import Decimal
 import pytest
 from invoice_lab.core import data_dir
-from invoice_lab.fields import FIELDS
+from invoice_lab.contract import FIELDS
 from invoice_lab.pipeline import extract
 
 PDFS = sorted((data_dir()/'zugferd'/'test').glob('*.pdf'))

@@ -3,7 +3,7 @@ and the environment it sets in Python for a worker with the volume at /runpod-vo
 import ast, base64, json, os, re, subprocess, sys
 from pathlib import Path
 import pytest
-from invoice_lab.fields import FIELDS, Result
+from invoice_lab.contract import FIELDS, Result
 
 ROOT = Path(__file__).resolve().parents[1]
 SL = ROOT/'runpod'/'serverless'
