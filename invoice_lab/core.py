@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 # %% auto #0
 __all__ = ['Source', 'ROW_OVERLAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError', 'EmptyDocument',
            'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge', 'TooManyPages',
-           'EngineUnavailable', 'Box', 'Word', 'Line', 'group_rows', 'Page', 'Document', 'sha256_of']
+           'EngineUnavailable', 'Box', 'Word', 'Line', 'group_rows', 'Page', 'Document', 'sha256_of', 'per_document']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -199,3 +199,18 @@ class Document(BaseModel):
 def sha256_of(data:bytes) -> str:
     "Hex SHA-256 of some bytes: the identity of a document's content"
     return hashlib.sha256(data).hexdigest()
+
+# %% ../nbs/00_core.ipynb #537d6aa1
+def per_document(fn):
+    "`fn(doc)`, computed once per `Document` object while it lives"
+    import functools, weakref
+    memo:dict[int, tuple] = {}
+    @functools.wraps(fn)
+    def once(doc:Document):
+        hit = memo.get(id(doc))
+        if hit is None or hit[0]() is not doc:
+            memo[id(doc)] = hit = (weakref.ref(doc), fn(doc))
+            weakref.finalize(doc, memo.pop, id(doc), None)
+        return hit[1]
+    once.memo = memo
+    return once

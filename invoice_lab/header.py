@@ -20,11 +20,11 @@ from .normalize import normalize_amount, normalize_date, date_hints, document_cu
 
 # %% auto #0
 __all__ = ['PHRASE_GAP', 'KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS',
-           'MAX_NAME', 'NAME_RATIO', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'NEG_PER_DOC', 'HGB', 'HEADER_MODEL',
-           'page_rows', 'Candidate', 'section_headings', 'phrase_context', 'phrase_candidates', 'name_matches',
-           'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates',
-           'training_rows', 'HeaderModel', 'training_candidates', 'train_header', 'extract_header', 'save_model',
-           'load_model']
+           'MAX_NAME', 'NAME_RATIO', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB',
+           'MIN_CONFIDENCE', 'HEADER_MODEL', 'page_rows', 'Candidate', 'section_headings', 'phrase_context',
+           'phrase_candidates', 'name_matches', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
+           'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel', 'train_header', 'extract_header',
+           'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #c15948a6
 PHRASE_GAP = 0.8
@@ -208,9 +208,9 @@ def text_feats(cs:list[Candidate]) -> None:
 # %% ../nbs/02d_header.ipynb #cc3a6d34
 def lexicon_picks(doc:Document, fields:dict[str, Field|None]|None=None) -> dict[str, str]:
     "The invoice reader's normalized answers for the header fields of `doc` (`fields`: what it proposed, if already run)"
-    from invoice_lab.invoice import extract_invoice_fields
+    from invoice_lab.invoice import read_invoice
     from invoice_lab.normalize import normalize_result
-    if fields is None: fields = extract_invoice_fields(doc)[0]
+    if fields is None: fields = read_invoice(doc)[0]
     res = normalize_result(Result(source=doc.source, pages=len(doc.pages), fields={**{k: None for k in FIELDS}, **fields}), doc, checks=False)
     return {k: f.value for k, f in res.fields.items() if k in KIND_OF and f is not None and f.value}
 
@@ -234,6 +234,9 @@ def candidates(doc:Document, picks:dict[str, str]|None=None) -> dict[str, list[C
     for f, pick in (lexicon_picks(doc) if picks is None else picks).items():
         for c in out[KIND_OF[f]]: c.feats[f'lex_{f}'] = float(is_answer(f, c, pick))
     return out
+
+document_candidates = per_document(candidates)
+"`candidates(doc)`, computed once per document object (training and cross-validation read each document in many folds)"
 
 # %% ../nbs/02d_header.ipynb #3bae3af9
 NEG_PER_DOC = 25
@@ -309,28 +312,25 @@ def _curves(items:list[tuple[dict, dict]], seed:int) -> dict:
     return {f: IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y) for f, (x, y) in pts.items() if len(set(y)) > 1}
 
 # %% ../nbs/02d_header.ipynb #8eb35eae
-_seen:dict = {}
-def training_candidates(doc:Document) -> dict[str, list[Candidate]]:
-    "`candidates(doc)`, computed once per process for a document's source and text: cross-validation trains many models on the same documents"
-    key = (doc.source, sha256_of(doc.text.encode()))
-    if key not in _seen: _seen[key] = candidates(doc)
-    return _seen[key]
-
 def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True) -> HeaderModel:
     "A `HeaderModel` trained on `(Document, labels)` pairs"
     import sklearn
-    items = [(training_candidates(d), {f: label_value(f, lab.get(f)) for f in HEADER_FIELDS}) for d, lab in pairs]
+    items = [(document_candidates(d), {f: label_value(f, lab.get(f)) for f in HEADER_FIELDS}) for d, lab in pairs]
     models, columns = _fit(training_rows(items, seed), seed)
     curves = _curves(items, seed) if calibrate else {}
     return HeaderModel(models, columns, curves, dict(n_docs=len(pairs), sklearn=sklearn.__version__, hgb=HGB))
 
 # %% ../nbs/02d_header.ipynb #d1fd26cf
-def extract_header(doc:Document, model:HeaderModel, picks:dict[str, str]|None=None) -> dict[str, Field|None]:
-    "The header fields of `doc` by `model` (`picks`: the reader's `lexicon_picks`, computed when not given)"
+MIN_CONFIDENCE = 0.1
+"Below this calibrated confidence a best candidate is a guess, and the field is reported as not found"
+
+def extract_header(doc:Document, model:HeaderModel) -> dict[str, Field|None]:
+    "The header fields of `doc` by `model`"
     from threadpoolctl import threadpool_limits
-    with threadpool_limits(1): found = model.answers(candidates(doc, picks))
+    with threadpool_limits(1): found = model.answers(document_candidates(doc))
     out = {f: None for f in HEADER_FIELDS}
     for f, (c, s) in found.items():
+        if model.confidence(f, s) < MIN_CONFIDENCE: continue
         out[f] = Field(raw=c.text, confidence=round(model.confidence(f, s), 4), page=c.page, box=c.box.as_list(), source='header')
     code, why = document_currency(doc.text)
     out['currency'] = None if code is None else Field(raw=code, value=code, confidence=.5, source='header', note=why)

@@ -15,8 +15,8 @@ from .keys import *
 from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code, amount_in, date_in, number_in
 
 # %% auto #0
-__all__ = ['INVOICE_FIELDS', 'Phrase', 'phrases', 'Reading', 'label_candidates', 'choose_amounts', 'letterhead', 'sender_line',
-           'address_under', 'address_block', 'top_date', 'header_columns', 'extract_line_items',
+__all__ = ['INVOICE_FIELDS', 'read_invoice', 'Phrase', 'phrases', 'Reading', 'label_candidates', 'choose_amounts', 'letterhead',
+           'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns', 'extract_line_items',
            'extract_invoice_fields']
 
 # %% ../nbs/02a_invoice.ipynb #793484f1
@@ -426,3 +426,7 @@ def extract_invoice_fields(doc:Document) -> tuple[dict[str, Field|None], list[Li
     fields = {f: _field(best[f], .9 if ocr else 1.) for f in INVOICE_FIELDS}
     if fields['currency'] is not None and fields['currency'].box == [0, 0, 0, 0]: fields['currency'].box = None
     return fields, items
+
+# %% ../nbs/02a_invoice.ipynb #3c9906f5
+read_invoice = per_document(extract_invoice_fields)
+"`extract_invoice_fields`, computed once per document object (the header model's features and the line items share it)"

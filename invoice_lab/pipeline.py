@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from .core import *
 from .contract import *
-from .header import HEADER_FIELDS, extract_header, lexicon_picks, load_model
+from .header import HEADER_FIELDS, extract_header, load_model
 from .normalize import normalize_result, run_checks
 from .ocr import read_document, load_document
 
@@ -43,9 +43,9 @@ class HeaderStage(Stage):
     answers = (*HEADER_FIELDS, 'currency', 'vendor_address')
     def applies(self, doc, want): return True
     def propose(self, doc, model=None):
-        from invoice_lab.invoice import extract_invoice_fields
-        read, items = extract_invoice_fields(doc)
-        fields = extract_header(doc, model or load_model(), lexicon_picks(doc, read))
+        from invoice_lab.invoice import read_invoice
+        read, items = read_invoice(doc)
+        fields = extract_header(doc, model or load_model())
         if is_digital(doc): fields['vendor_address'] = read.get('vendor_address')
         return Proposal(self.name, fields, items)
 
@@ -54,8 +54,8 @@ class InvoiceStage(Stage):
     name, answers = 'invoice', ('vendor_address',)
     def applies(self, doc, want): return True
     def propose(self, doc, model=None):
-        from invoice_lab.invoice import extract_invoice_fields
-        fields, items = extract_invoice_fields(doc)
+        from invoice_lab.invoice import read_invoice
+        fields, items = read_invoice(doc)
         return Proposal(self.name, {'vendor_address': fields.get('vendor_address')} if is_digital(doc) else {}, items)
 
 class ReceiptStage(Stage):
