@@ -267,14 +267,16 @@ class HeaderModel:
     def answers(self, cands:dict[str, list[Candidate]]) -> dict[str, tuple[Candidate, float]]:
         "Per field, the best candidate and its score (one feature matrix per kind, scored by each of its fields)"
         import numpy as np
+        from threadpoolctl import threadpool_limits
         out = {}
-        for kind, fs in KINDS.items():
-            cs, fs = cands.get(kind) or [], [f for f in fs if f in self.models]
-            if not cs or not fs: continue
-            X = np.array([[c.feats.get(k, 0.) for k in self.columns[kind]] for c in cs], dtype=np.float32)
-            for f in fs:
-                sc = self.models[f].predict_proba(X)[:, 1]
-                k = int(sc.argmax()); out[f] = (cs[k], float(sc[k]))
+        with threadpool_limits(1):  # a few hundred rows: threads cost more than they save
+            for kind, fs in KINDS.items():
+                cs, fs = cands.get(kind) or [], [f for f in fs if f in self.models]
+                if not cs or not fs: continue
+                X = np.array([[c.feats.get(k, 0.) for k in self.columns[kind]] for c in cs], dtype=np.float32)
+                for f in fs:
+                    sc = self.models[f].predict_proba(X)[:, 1]
+                    k = int(sc.argmax()); out[f] = (cs[k], float(sc[k]))
         return out
 
     def confidence(self, f:str, score:float) -> float:
@@ -326,8 +328,7 @@ MIN_CONFIDENCE = 0.1
 
 def extract_header(doc:Document, model:HeaderModel) -> dict[str, Field|None]:
     "The header fields of `doc` by `model`"
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1): found = model.answers(document_candidates(doc))
+    found = model.answers(document_candidates(doc))
     out = {f: None for f in HEADER_FIELDS}
     for f, (c, s) in found.items():
         if model.confidence(f, s) < MIN_CONFIDENCE: continue

@@ -113,9 +113,9 @@ def _models(model) -> dict:
     return {{'FieldModel': 'receipt', 'HeaderModel': 'header', 'TiltExtractor': 'tilt'}.get(kind, kind): model}
 
 def page_fields(doc:Document, extractor:str='cpu', model=None, want=FIELDS) -> tuple[dict[str, Field|None], list]:
-    "Fields and line items of `doc` (with words) by the stages of `extractor` that apply"
+    "Fields and line items of `doc` (with words) by the stages of `extractor` that apply (a stage whose model is `False` is off)"
     models = _models(model)
-    return merge([s.propose(doc, models.get(s.name)) for s in stages(extractor) if s.applies(doc, want)])
+    return merge([s.propose(doc, models.get(s.name)) for s in stages(extractor) if models.get(s.name) is not False and s.applies(doc, want)])
 
 # %% ../nbs/04_pipeline.ipynb #3a65fb56
 @contextmanager

@@ -53,8 +53,7 @@ def cpu_fit(pairs:list[tuple[Document, dict]], seed:int=0, use_xml:bool=False):
     from invoice_lab import fields, header
     from invoice_lab.pipeline import extract, is_digital
     receipts = [(d, lab) for d, lab in pairs if not is_digital(d)]
-    models = {'header': header.train_header(pairs, seed)}
-    if receipts: models['receipt'] = fields.train_model(receipts, seed)
+    models = {'header': header.train_header(pairs, seed), 'receipt': fields.train_model(receipts, seed) if receipts else False}
     predict = lambda doc: extract(doc, model=models, use_xml=use_xml)
     predict.models = models
     return predict
