@@ -243,6 +243,7 @@ def results_markdown(uri:str|None=None) -> str:
                           **{f: g[f'metrics.{metric}_{f}'] for f in cols}, 'docs': g['params.n_docs'],
                           'conf ≥ 0.9: share': g['metrics.confident_share'], 'precision': g.get('metrics.confident_precision'),
                           'commit': g['tags.git_commit'], 'sprint': g['tags.sprint']}).sort_values(['setting', 'extractor'])
+        t = t.astype(object).where(t.notna(), None)
         out.append(f"**{ds}** ({'loose F1' if metric == 'f1' else 'accuracy'} per field)\n\n" + t.to_markdown(index=False, floatfmt='.3f', missingval='–'))
     return '\n\n'.join(out) + '\n'
 
