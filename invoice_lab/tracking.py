@@ -54,9 +54,9 @@ class EvalRun:
 
 def _timings(rows, load_ms:dict, train_s:list) -> dict:
     import numpy as np
-    per_doc = rows.groupby('id')[['ms', 'cpu_ms']].first() if 'ms' in rows else None
+    per_doc = rows.groupby('id')[['ms', 'cpu_ms']].first()
     t = {'median_ms_load': round(float(np.median(list(load_ms.values()))), 2)}
-    if per_doc is not None: t |= {'median_ms_predict': round(float(per_doc.ms.median()), 2), 'median_cpu_ms_predict': round(float(per_doc.cpu_ms.median()), 2)}
+    if len(per_doc): t |= {'median_ms_predict': round(float(per_doc.ms.median()), 2), 'median_cpu_ms_predict': round(float(per_doc.cpu_ms.median()), 2)}
     return t | ({'train_s_per_fold': round(float(np.mean(train_s)), 2)} if train_s else {})
 
 # %% ../nbs/05c_tracking.ipynb #fc0964f8
@@ -70,7 +70,8 @@ def evaluate(dataset:str='sroie', split:str='train', ocr:str='boxes', extractor:
     docs, load_ms = load_docs(examples, ocr, progress)
     engines = train_ocr.split(',') if train_ocr and folds > 1 else [ocr]
     fit = pipeline_fit(ocr, extractor, normalize, use_xml, seed)
-    if folds > 1:
+    if rescore: res = run_predict(examples, docs, baseline_predict, 'baseline', baselines={})   # the predictions are the earlier run's
+    elif folds > 1:
         train_docs = [docs if o == ocr else load_docs(examples, o, progress)[0] for o in engines]
         res = run_cv(examples, docs, fit, folds, seed, extractor, train_docs=train_docs, progress=progress)
     else: res = run_predict(examples, docs, fit([]), extractor)
@@ -80,7 +81,7 @@ def evaluate(dataset:str='sroie', split:str='train', ocr:str='boxes', extractor:
     params = dict(dataset=spec.name, split=split, ocr=ocr, extractor=extractor, folds=folds, limit=limit or 0, normalize=normalize,
                   seed=seed, use_xml=use_xml, n_docs=len(examples), labels=spec.labels, kind=spec.kind, train_ocr=','.join(engines),
                   rescored_from=Path(rescore).parent.name if rescore else '')
-    return EvalRun(params, examples, docs, scored, summarize(scored), summarize(base), _timings(rows, load_ms, res.train_s.get(extractor, [])),
+    return EvalRun(params, examples, docs, scored, summarize(scored), summarize(base), _timings(rows[rows.extractor == extractor], load_ms, res.train_s.get(extractor, [])),
                    res.errors, run_name(spec.name, split, ocr, extractor, folds, normalize, limit, ','.join(engines), use_xml))
 
 # %% ../nbs/05c_tracking.ipynb #46664d61
@@ -243,6 +244,7 @@ def results_markdown(uri:str|None=None) -> str:
                           **{f: g[f'metrics.{metric}_{f}'] for f in cols}, 'docs': g['params.n_docs'],
                           'conf ≥ 0.9: share': g['metrics.confident_share'], 'precision': g.get('metrics.confident_precision'),
                           'commit': g['tags.git_commit'], 'sprint': g['tags.sprint']}).sort_values(['setting', 'extractor'])
+        t = t.astype(object).where(t.notna(), None)
         out.append(f"**{ds}** ({'loose F1' if metric == 'f1' else 'accuracy'} per field)\n\n" + t.to_markdown(index=False, floatfmt='.3f', missingval='–'))
     return '\n\n'.join(out) + '\n'
 
