@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 # %% auto #0
 __all__ = ['Source', 'ROW_OVERLAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError', 'EmptyDocument',
            'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge', 'TooManyPages',
-           'EngineUnavailable', 'Box', 'Word', 'Line', 'group_rows', 'Page', 'Document', 'sha256_of', 'per_document']
+           'EngineUnavailable', 'Box', 'Word', 'Line', 'group_rows', 'words_at', 'Page', 'Document', 'sha256_of',
+           'per_document']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -148,6 +149,15 @@ def group_rows(boxes:list[Box], overlap:float=ROW_OVERLAP) -> list[list[int]]:
             if min(b.y1, last.y1) - max(b.y0, last.y0) >= overlap*min(b.height, last.height): rows[-1].append(i); continue
         rows.append([i])
     return [sorted(r, key=lambda i: boxes[i].x0) for r in rows]
+
+# %% ../nbs/00_core.ipynb #5c84df8f
+def words_at(words:list[Word], start:int, end:int) -> list[Word]:
+    "The words (joined with one space) whose characters overlap `start:end` of their joined text"
+    out, pos = [], 0
+    for w in words:
+        if pos < end and pos + len(w.text) > start: out.append(w)
+        pos += len(w.text) + 1
+    return out
 
 # %% ../nbs/00_core.ipynb #9e2a6195
 class Page(BaseModel):

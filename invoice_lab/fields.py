@@ -192,11 +192,8 @@ def block_candidates(spans:dict, field:str, max_lines:int) -> list[Cand]:
 # %% ../nbs/02_extract.ipynb #3ecb2470
 def _words_box(line:LineInfo, a:int, b:int) -> Box:
     "Box of the words of `line` that overlap its characters `a:b`"
-    pos, bs = 0, []
-    for w in line.words:
-        if pos + len(w.text) > a and pos < b: bs.append(w.box)
-        pos += len(w.text) + 1
-    return Box.around(bs) if bs else line.box
+    ws = words_at(line.words, a, b)
+    return Box.around(w.box for w in ws) if ws else line.box
 
 def _row_left(lines:list[LineInfo], i:int, x:float) -> str:
     "Text of the other lines on line `i`'s row that end left of `x`"

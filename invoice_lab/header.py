@@ -97,11 +97,7 @@ def phrase_context(rows:list[list[Line]], r:int, j:int, page:Page, n_pages:int, 
 # %% ../nbs/02d_header.ipynb #bc8cbb8c
 def _span_box(p:Line, a:int, b:int) -> Box:
     "Box of the words of phrase `p` that overlap its characters `a:b`"
-    pos, bs = 0, []
-    for w in p.words:
-        if pos + len(w.text) > a and pos < b: bs.append(w.box)
-        pos += len(w.text) + 1
-    return Box.around(bs) if bs else p.box
+    return Box.around(w.box for w in words_at(p.words, a, b) or p.words)
 
 def _shape(t:str) -> dict:
     n = max(1, len(t))

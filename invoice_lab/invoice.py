@@ -67,11 +67,7 @@ class Reading:
     how: str = ''
 
 def _words_of(p:Phrase, start:int, end:int) -> list:
-    out, i = [], 0
-    for w in p.words:
-        if i < end and i + len(w.text) > start: out.append(w)
-        i += len(w.text) + 1
-    return out or p.words
+    return words_at(p.words, start, end) or p.words
 
 def _below(rows, r:int, box:Box, depth:int=3):
     "Phrases under `box` (overlapping it horizontally) in the next `depth` rows that hold any"
