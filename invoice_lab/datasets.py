@@ -13,7 +13,7 @@ from .contract import *
 from .fields import SROIE_NAMES
 
 # %% auto #0
-__all__ = ['HEADER_FIELDS', 'DATASETS', 'DatasetSpec', 'parse_mapping', 'dataset_spec', 'Example', 'group_ids', 'load_examples',
+__all__ = ['EINVOICE_FIELDS', 'DATASETS', 'DatasetSpec', 'parse_mapping', 'dataset_spec', 'Example', 'group_ids', 'load_examples',
            'assign_folds', 'load_docs']
 
 # %% ../nbs/05_datasets.ipynb #3130e2e8
@@ -37,7 +37,7 @@ class DatasetSpec:
         return base/split if split and (base/split).is_dir() else base
 
 # %% ../nbs/05_datasets.ipynb #716f99c6
-HEADER_FIELDS = ('invoice_number', 'date', 'due_date', 'vendor', 'customer', 'currency', 'subtotal', 'tax', 'total')
+EINVOICE_FIELDS = ('invoice_number', 'date', 'due_date', 'vendor', 'customer', 'currency', 'subtotal', 'tax', 'total')
 "The nine header fields the e-invoice sets label"
 
 DATASETS = {
@@ -48,7 +48,7 @@ DATASETS = {
         'date': 'issue_date', 'due_date': 'due_date', 'currency': 'currency',
         'subtotal': 'net_total', 'tax': 'tax_total', 'total': 'grand_total'}, 'value', 'einvoice', 'test',
         group_by=('sha256', ('invoice_number', 'total'))),
-    'einvoice': DatasetSpec('einvoice', 'einvoice', {f: f for f in HEADER_FIELDS}, 'value', 'einvoice', 'train', group_by=('index',)),
+    'einvoice': DatasetSpec('einvoice', 'einvoice', {f: f for f in EINVOICE_FIELDS}, 'value', 'einvoice', 'train', group_by=('index',)),
     'deepform': DatasetSpec('deepform', 'deepform', {f: f for f in ('invoice_number', 'customer', 'total')}, 'value', 'deepform', 'train'),
 }
 "The labelled sets under `data_dir()`, by name (other labelled folders are added when first read)"

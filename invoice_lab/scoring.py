@@ -9,7 +9,7 @@ from difflib import SequenceMatcher
 from typing import Optional
 from .core import *
 from .contract import *
-from .datasets import DATASETS, HEADER_FIELDS, Example
+from .datasets import DATASETS, EINVOICE_FIELDS, Example
 
 # %% auto #0
 __all__ = ['SCORED', 'HEADLINE', 'NAME_FIELDS', 'FUZZY', 'METRICS', 'AMOUNT_WORD', 'same_name', 'labelled', 'is_right',
@@ -18,7 +18,7 @@ __all__ = ['SCORED', 'HEADLINE', 'NAME_FIELDS', 'FUZZY', 'METRICS', 'AMOUNT_WORD
            'draw_doc']
 
 # %% ../nbs/05a_scoring.ipynb #74beffbc
-SCORED = {'sroie': ('vendor', 'vendor_address', 'date', 'total'), 'einvoice': HEADER_FIELDS,
+SCORED = {'sroie': ('vendor', 'vendor_address', 'date', 'total'), 'einvoice': EINVOICE_FIELDS,
           'deepform': ('invoice_number', 'customer', 'total')}
 "The fields scored per dataset kind (SROIE's company/address/date/total under contract names)"
 HEADLINE = {'sroie': 'f1', 'einvoice': 'accuracy', 'deepform': 'accuracy'}
