@@ -1,7 +1,10 @@
 """Issue 12: inputs crafted to break the API. Each gets a 4xx or a bounded 200 with the JSON error shape, never a 5xx."""
-import pytest
+import json, socket, threading, time
+from contextlib import contextmanager
+import pymupdf, pytest, uvicorn
 from fastapi.testclient import TestClient
-from hostile import cii_xml, einvoice_pdf, xml_bomb_pdf
+from hostile import cii_xml, einvoice_pdf, huge_pages_pdf, tiff_frames, xml_bomb_pdf
+import invoice_lab.api as api
 from invoice_lab.api import ApiSettings, create_app
 
 KEY = {'X-API-Key': 'k3y'}
@@ -55,3 +58,116 @@ def test_long_xml_texts_and_many_items_are_cut(client):
     r = post(client, data)
     assert r.status_code == 200 and len(r.content) < MB, (r.status_code, len(r.content))
     assert r.json()['fields']['vendor']['raw'] == 'N' * 1000
+
+
+# --- item 3: pixels of a whole request
+def test_huge_pages_are_rasterised_within_the_request_budget(client, monkeypatch):
+    "8 blank 200×200-inch pages (1.4 kB): every page is OCRed, all of them together within max_total_pixels"
+    from invoice_lab.ocr import RapidOCREngine
+    seen = []
+    monkeypatch.setattr(RapidOCREngine, 'segments', lambda self, im: seen.append(im.size) or [])
+    r = post(client, huge_pages_pdf(8), '/v1/ocr')
+    assert r.status_code == 200, r.text
+    assert len(seen) == 8 and sum(w * h for w, h in seen) <= ApiSettings().max_total_pixels, seen
+
+
+def test_multi_frame_pixel_bomb_is_413(client):
+    "4 frames of 49 MP each pass the per-page limit but not the per-document one; refused from the headers"
+    r = client.post('/v1/ocr', content=tiff_frames(4, 7000, 7000), headers={**KEY, 'Content-Type': 'image/tiff'})
+    assert r.status_code == 413 and r.json()['error']['code'] == 'too_large', r.text
+    assert '196 MP together' in r.json()['error']['message']
+
+
+# --- item 4: a timed-out request stops working
+def test_timed_out_work_stops_and_frees_its_thread(monkeypatch):
+    "The only worker spins in Python past the limit: 504, the spinning stops, and the next request gets the thread"
+    import invoice_lab.api as api
+    ticks = []
+    def spin(*a, **kw):
+        while True: ticks.append(1); time.sleep(0.001)
+    app = create_app(ApiSettings(timeout_s=0.5, workers=1), warm=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        monkeypatch.setattr(api, 'ocr_document', spin)
+        r = c.post('/v1/ocr', content=b'%PDF-1.4', headers={'Content-Type': 'application/pdf'})
+        assert r.status_code == 504 and r.json()['error']['code'] == 'timeout'
+        for _ in range(200):
+            if not app.state.runner.stopping: break
+            time.sleep(0.05)
+        n = len(ticks)
+        monkeypatch.setattr(api, 'ocr_document', lambda *a, **kw: api.Document(source='next'))
+        r = c.post('/v1/ocr', content=b'%PDF-1.4', headers={'Content-Type': 'application/pdf'})
+        assert r.status_code == 200 and r.json()['source'] == 'next'
+        assert n > 0 and len(ticks) == n, 'the timed-out job kept running'
+
+
+# --- item 8: the smaller ones
+def test_413_states_the_configured_limit(client):
+    for kw in ({'files': {'file': ('a.pdf', b'%PDF-' + b'0' * 3_000_100, 'application/pdf')}},
+               {'content': b'%PDF-' + b'0' * 3_000_100, 'headers': {'Content-Type': 'application/pdf'}}):
+        headers = {**KEY, **kw.pop('headers', {})}
+        r = client.post('/v1/ocr', headers=headers, **kw)
+        assert r.status_code == 413 and r.json()['error']['message'].endswith('over the limit of 3000000'), r.text
+
+
+def test_rfc5987_filename(client):
+    pdf = pymupdf.open(); pdf.new_page(width=300, height=400).insert_text((30, 50), 'ACME Ltd')
+    body = (b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8\'\'na%C3%AFve%20%E2%82%AC.pdf\r\n'
+            b'Content-Type: application/pdf\r\n\r\n' + pdf.tobytes() + b'\r\n--XyZ--\r\n')
+    r = client.post('/v1/ocr', content=body, headers={**KEY, 'Content-Type': 'multipart/form-data; boundary=XyZ'})
+    assert r.status_code == 200 and r.json()['source'] == 'naïve €.pdf', r.text
+
+
+@contextmanager
+def running(settings):
+    "The app behind a real uvicorn socket (with `serve`'s protocol) on a free loopback port"
+    srv = uvicorn.Server(api.server_config(api.create_app(settings, warm=False), settings, port=0, log_level='warning'))
+    th = threading.Thread(target=srv.run, daemon=True); th.start()
+    while not srv.started: time.sleep(0.05)
+    try: yield srv.servers[0].sockets[0].getsockname()[1]
+    finally: srv.should_exit = True; th.join(10)
+
+
+def exchange(port, data: bytes) -> bytes:
+    "Send `data`, return everything the server answers until it closes the connection"
+    with socket.create_connection(('127.0.0.1', port), timeout=30) as s:
+        s.sendall(data)
+        out = b''
+        while chunk := s.recv(65536): out += chunk
+    return out
+
+
+def test_slow_request_head_gets_408():
+    "A client sending its head one line at a time, slower than header_timeout_s, is answered 408 and closed"
+    with running(ApiSettings(header_timeout_s=1.0, timeout_s=30)) as port:
+        with socket.create_connection(('127.0.0.1', port), timeout=30) as s:
+            s.sendall(b'GET /healthz HTTP/1.1\r\n')
+            lines, reply = 0, b''
+            while not reply and lines < 60:
+                try: s.sendall(b'X-Slow-%d: 1\r\n' % lines); lines += 1
+                except OSError: break
+                s.settimeout(0.5)
+                try: reply = s.recv(65536)
+                except socket.timeout: pass
+    head, _, body = reply.partition(b'\r\n\r\n')
+    assert head.startswith(b'HTTP/1.1 408'), reply
+    assert json.loads(body)['error']['code'] == 'header_timeout' and lines < 60
+
+
+def test_a_quick_head_is_not_cut():
+    with running(ApiSettings(header_timeout_s=1.0)) as port:
+        reply = exchange(port, b'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    assert reply.startswith(b'HTTP/1.1 200') and reply.endswith(b'{"status":"ok"}')
+
+
+@pytest.mark.parametrize('request_', [
+    b'POST /v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Length: 5x\r\n\r\n%PDF-',
+    b'POST /v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n%PDF-12',
+    b'POST /v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\nContent-Length: 5\r\n\r\n%PDF-1.4 and more bytes than stated\r\n\r\n'],
+    ids=['not-a-number', 'two-lengths', 'longer-body'])
+def test_content_length_mismatch_gets_the_json_error(request_):
+    with running(ApiSettings(header_timeout_s=5.0)) as port:
+        reply = exchange(port, request_)
+    last = reply[reply.rindex(b'HTTP/1.1 '):]
+    head, _, body = last.partition(b'\r\n\r\n')
+    assert head.startswith(b'HTTP/1.1 400') and b'application/json' in head, reply
+    assert json.loads(body)['error']['code'] == 'bad_request'
