@@ -64,7 +64,7 @@ def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image', max
     except Image.DecompressionBombError as e:
         raise DocumentTooLarge(f'the {kind} image is too large to decode safely ({e})') from None
     except UnidentifiedImageError: raise CorruptDocument(f'not a valid {kind} file: its header cannot be read') from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
+    except Exception as e:  # Pillow's plugins raise anything on a broken file: TypeError, KeyError, struct.error...
         if isinstance(e, InvoiceLabError): raise
         raise CorruptDocument(f'cannot decode the {kind} image: {e}') from None
 
