@@ -3,6 +3,7 @@ an output that cannot be written, paths that are not files. Each must end in a c
 import errno, json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd, pymupdf, pytest
+from hostile import xml_bomb_pdf
 from invoice_lab import batch
 
 CLI = Path(sys.executable).parent/'invoice-lab'
@@ -24,6 +25,7 @@ def test_batch_goes_on_past_a_name_that_is_not_utf8(tmp_path):
     inp, out = tmp_path/'in', tmp_path/'out'
     text_pdf(os.path.join(os.fsencode(inp), BAD))
     for i in range(2): text_pdf(inp/f'ok{i}.pdf')
+    (inp/'bomb.pdf').write_bytes(xml_bomb_pdf(150))
     r = cli('batch', inp, '--out', out, '--workers', '1', '--ocr', 'pdf-text', '--no-progress', env={'INVOICE_LAB_CACHE': tmp_path/'c'})
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     recs = [json.loads(l) for l in (out/'results.jsonl').read_text('utf-8').splitlines()]
@@ -31,8 +33,10 @@ def test_batch_goes_on_past_a_name_that_is_not_utf8(tmp_path):
     assert all(x['fields']['total']['value'] == '12.50' for x in recs)
     assert sorted(pd.read_csv(out/'results.csv').source) == ['bad\\xffname.pdf', 'ok0.pdf', 'ok1.pdf']
     assert len(pd.read_excel(out/'results.xlsx')) == 3
+    errs = [json.loads(l) for l in (out/'errors.jsonl').read_text('utf-8').splitlines()]
+    assert [(e['source'], e['error']) for e in errs] == [('bomb.pdf', 'too_large')], errs
     again = cli('batch', inp, '--out', out, '--workers', '1', '--no-progress')
-    assert again.returncode == 0 and b'3 already done' in again.stdout, again.stdout + again.stderr
+    assert again.returncode == 0 and b'4 already done' in again.stdout, again.stdout + again.stderr
 
 
 def test_extract_reads_a_name_that_is_not_utf8(tmp_path):
