@@ -32,9 +32,9 @@ class Server:
     def __init__(self, path: Path, **env):
         self.port = free_port()
         e = {**os.environ, 'PYTHONPATH': str(path), 'PYTHONDONTWRITEBYTECODE': '1', **{f'INVOICE_LAB_{k.upper()}': str(v) for k, v in env.items()}}
-        e['INVOICE_LAB_CACHE'] = tempfile.mkdtemp()
+        e['INVOICE_LAB_CACHE'] = tempfile.mkdtemp()   # also the working directory: '' on sys.path must not be a checkout
         self.proc = subprocess.Popen([sys.executable, '-c', 'from invoice_lab.cli import app; app()', 'serve', '--port', str(self.port)],
-                                     env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     env=e, cwd=e['INVOICE_LAB_CACHE'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f'http://127.0.0.1:{self.port}'
         wait_ready(self.url, 300, self.proc)
 
@@ -71,7 +71,7 @@ def scanned_pdf(pages=6, w=1700, h=2200) -> bytes:
         im = Image.new('L', (w, h), 255)
         d = ImageDraw.Draw(im)
         for i in range(70): d.text((60, 40 + 30 * i), f'{p}-{i:03d} ITEM COFFEE BEANS 1 x {i}.50   TOTAL {i}.50 EUR', fill=0, font_size=22)
-        buf = io.BytesIO(); im.save(buf, 'PNG')
+        buf = io.BytesIO(); im.save(buf, 'JPEG', quality=70)
         pdf.new_page(width=612, height=792).insert_image(pymupdf.Rect(0, 0, 612, 792), stream=buf.getvalue())
     return pdf.tobytes()
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['MIMES', 'MAX_PIXELS', 'MAX_TOTAL_PIXELS', 'DPI', 'SCAN_MAX_WORDS', 'MAX_BYTES', 'ENGINES', 'PADDLE_MODELS',
-           'sniff_mime', 'reading_order', 'order_words', 'display_name', 'read_document', 'Engine', 'engine_names',
-           'get_engine', 'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document',
-           'ocr_threads', 'RapidOCREngine', 'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine',
-           'TesseractEngine', 'words_table']
+__all__ = ['MIMES', 'MAX_PIXELS', 'MAX_TOTAL_PIXELS', 'DPI', 'RASTER_PIXELS', 'SCAN_MAX_WORDS', 'MAX_BYTES', 'ENGINES',
+           'PADDLE_MODELS', 'sniff_mime', 'reading_order', 'order_words', 'display_name', 'read_document', 'Engine',
+           'engine_names', 'get_engine', 'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path',
+           'load_document', 'ocr_threads', 'RapidOCREngine', 'words_from_tokens', 'paddle_model_dirs',
+           'PaddleOCREngine', 'TesseractEngine', 'words_table']
 
 # %% ../nbs/01_ocr.ipynb #a7c137bd
 MIMES = {'application/pdf': 'pdf', 'image/jpeg': 'image', 'image/png': 'image', 'image/tiff': 'image',
@@ -72,6 +72,9 @@ def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image', max
 DPI = 200
 "Resolution at which PDF pages without a usable text layer are rasterised for OCR"
 
+RASTER_PIXELS = 16_000_000
+"The most pixels a PDF page is rasterised to (A2 at 200 dpi): OCR gains nothing from more, a 200-inch page would cost 50 MP"
+
 SCAN_MAX_WORDS = 30
 "A page mostly covered by images with fewer words than this in its text layer is treated as a scan"
 
@@ -101,9 +104,11 @@ def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:
         raise CorruptDocument(f'the PDF is truncated ({len(data)} bytes, no %%EOF at the end): pages may be missing')
     if pdf.needs_pass and not pdf.authenticate(''):
         raise EncryptedDocument('the PDF is password-protected; remove the password first')
-    if pdf.page_count == 0: raise EmptyDocument('the PDF has no pages')
-    if pdf.page_count > max_pages: raise TooManyPages(f'the PDF has {pdf.page_count} pages, over the limit of {max_pages}')
-    pages, budget = [], min(max_pixels, max_total/pdf.page_count)
+    try: n = pdf.page_count
+    except Exception as e: raise CorruptDocument(f'the page tree of the PDF is broken ({e})') from None
+    if n == 0: raise EmptyDocument('the PDF has no pages')
+    if n > max_pages: raise TooManyPages(f'the PDF has {n} pages, over the limit of {max_pages}')
+    pages, budget = [], min(max_pixels, max_total/n, RASTER_PIXELS)
     try:
         for i, pg in enumerate(pdf):
             r = pg.rect

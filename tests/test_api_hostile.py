@@ -3,7 +3,7 @@ import json, socket, threading, time
 from contextlib import contextmanager
 import pymupdf, pytest, uvicorn
 from fastapi.testclient import TestClient
-from hostile import cii_xml, einvoice_pdf, huge_pages_pdf, tiff_frames, xml_bomb_pdf
+from hostile import cii_xml, einvoice_pdf, huge_pages_pdf, raw_pdf, tiff_frames, xml_bomb_pdf
 import invoice_lab.api as api
 from invoice_lab.api import ApiSettings, create_app
 
@@ -60,6 +60,13 @@ def test_long_xml_texts_and_many_items_are_cut(client):
     assert r.json()['fields']['vendor']['raw'] == 'N' * 1000
 
 
+@pytest.mark.parametrize('count', [-5, 10**9])
+def test_page_tree_that_lies(client, count):
+    "A PDF whose /Count is negative or absurd (found by the fuzz run): MuPDF cannot count its pages, so it is corrupt"
+    r = post(client, raw_pdf(count=count), '/v1/ocr')
+    assert r.status_code == 422 and r.json()['error']['code'] == 'corrupt', r.text
+
+
 # --- item 3: pixels of a whole request
 def test_huge_pages_are_rasterised_within_the_request_budget(client, monkeypatch):
     "8 blank 200×200-inch pages (1.4 kB): every page is OCRed, all of them together within max_total_pixels"
@@ -102,8 +109,8 @@ def test_timed_out_work_stops_and_frees_its_thread(monkeypatch):
 
 # --- item 8: the smaller ones
 def test_413_states_the_configured_limit(client):
-    for kw in ({'files': {'file': ('a.pdf', b'%PDF-' + b'0' * 3_000_100, 'application/pdf')}},
-               {'content': b'%PDF-' + b'0' * 3_000_100, 'headers': {'Content-Type': 'application/pdf'}}):
+    for kw in ({'files': {'file': ('a.pdf', b'%PDF-' + b'0' * 3_100_000, 'application/pdf')}},
+               {'content': b'%PDF-' + b'0' * 3_100_000, 'headers': {'Content-Type': 'application/pdf'}}):
         headers = {**KEY, **kw.pop('headers', {})}
         r = client.post('/v1/ocr', headers=headers, **kw)
         assert r.status_code == 413 and r.json()['error']['message'].endswith('over the limit of 3000000'), r.text
