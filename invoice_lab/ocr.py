@@ -72,8 +72,8 @@ def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image', max
 DPI = 200
 "Resolution at which PDF pages without a usable text layer are rasterised for OCR"
 
-RASTER_PIXELS = 16_000_000
-"The most pixels a PDF page is rasterised to (A2 at 200 dpi): OCR gains nothing from more, a 200-inch page would cost 50 MP"
+RASTER_PIXELS = 8_000_000
+"The most pixels a PDF page is rasterised to (A3 at 200 dpi; rapidocr shrinks its input to 2000 px a side anyway)"
 
 SCAN_MAX_WORDS = 30
 "A page mostly covered by images with fewer words than this in its text layer is treated as a scan"
