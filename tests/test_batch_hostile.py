@@ -124,11 +124,11 @@ def test_full_disk_closes_both_logs_and_leaves_no_tmp(tmp_path, monkeypatch):
     assert not list(out.glob('*.tmp'))
 
 
-@pytest.mark.filterwarnings('ignore::pytest.PytestUnraisableExceptionWarning')   # openpyxl's row writer, left unfinished
 def test_tables_leave_no_tmp_when_the_disk_fills(tmp_path, monkeypatch):
-    from openpyxl import Workbook
-    def full(self, path): Path(path).write_bytes(b'PK partial'); raise OSError(errno.ENOSPC, 'No space left on device')
-    monkeypatch.setattr(Workbook, 'save', full)
+    "The workbook's zip is created, then writing into it fails: no results.xlsx.tmp may stay behind"
+    from openpyxl.writer.excel import ExcelWriter
+    def full(self): raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(ExcelWriter, 'write_data', full)
     with pytest.raises(OSError): batch.write_tables([{'source': 'a.pdf', 'fields': {}}], tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['results.csv']
 
