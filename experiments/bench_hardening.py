@@ -82,6 +82,7 @@ def answers(path: Path) -> dict:
     try:
         for name, data in [('xml_bomb_300MB', xml_bomb_pdf(300)), ('total_1E+10000000', einvoice_pdf(cii_xml(total='1E+10000000'))),
                            ('total_1E+50000000_no_page_total', einvoice_pdf(cii_xml(total='1E+50000000'), 'ACME GmbH')),
+                           ('total_1E+50000000_alone', einvoice_pdf(cii_xml(total='1E+50000000', tax='', net=''), 'ACME GmbH')),
                            ('tax_1E-5000000', einvoice_pdf(cii_xml(tax='1E-5000000')))]:
             st, n, sec = s.post('/v1/extract', data)
             out[name] = {'upload_bytes': len(data), 'status': st, 'answer_bytes': n}

@@ -42,6 +42,13 @@ def test_huge_xml_total(client, page, total):
     assert f['raw'] == total and f['value'] is None
 
 
+def test_huge_xml_total_alone_is_not_written_out(client):
+    "With no net and tax to add up, nothing overflows: the total 1E+50000000 was written out as 50 MB of digits"
+    r = post(client, einvoice_pdf(cii_xml(total='1E+50000000', tax='', net=''), 'ACME GmbH'))
+    assert r.status_code == 200 and len(r.content) < MB, (r.status_code, len(r.content))
+    assert r.json()['fields']['total']['value'] is None
+
+
 def test_tiny_xml_tax_stays_small(client):
     "XML tax 1E-5000000 would be 5 MB written as a plain decimal"
     r = post(client, einvoice_pdf(cii_xml(tax='1E-5000000')))
