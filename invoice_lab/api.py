@@ -4,24 +4,28 @@
 
 # %% ../nbs/06_api.ipynb #0c3cd334
 from __future__ import annotations
-import asyncio, hmac, io, ipaddress, logging, os
+import asyncio, ctypes, hmac, io, ipaddress, json, logging, os, re, threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal, Optional
 from pydantic import BaseModel, Field as PField
 from .core import *
 from .contract import *
-from .ocr import MIMES, engine_names, sniff_mime
+from .ocr import MAX_TOTAL_PIXELS, MIMES, engine_names, sniff_mime
 from fastapi import Depends, FastAPI, Query, Request
+from python_multipart.multipart import parse_options_header
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 # %% auto #0
-__all__ = ['ALIASES', 'GENERIC', 'WEB', 'ENGINE_NAMES', 'UPLOAD', 'FIELDS_PATTERN', 'ERRORS', 'ApiSettings', 'Unauthorized',
-           'BadRequest', 'BadOption', 'Busy', 'Timeout', 'UploadTimeout', 'error_body', 'ErrorBody', 'key_ok',
-           'is_loopback', 'UnsafeBind', 'check_bind', 'check_type', 'read_body', 'read_upload', 'parse_pages',
-           'parse_fields', 'read_limited', 'ocr_document', 'extract_document', 'render_page', 'Runner', 'tiny_receipt',
-           'warm_up', 'query_names', 'create_app', 'serve', 'wait_ready']
+__all__ = ['ALIASES', 'GENERIC', 'MULTIPART_SLACK', 'EXT_FILENAME', 'WEB', 'ENGINE_NAMES', 'UPLOAD', 'FIELDS_PATTERN', 'ERRORS',
+           'ApiSettings', 'Unauthorized', 'BadRequest', 'BadOption', 'Busy', 'Timeout', 'UploadTimeout', 'error_body',
+           'ErrorBody', 'key_ok', 'is_loopback', 'UnsafeBind', 'check_bind', 'check_type', 'read_body', 'ext_filename',
+           'UploadParser', 'read_upload', 'parse_pages', 'parse_fields', 'read_limited', 'ocr_document',
+           'extract_document', 'render_page', 'Cancelled', 'release_memory', 'Job', 'Runner', 'tiny_receipt', 'warm_up',
+           'query_names', 'create_app', 'Protocol', 'server_config', 'serve', 'wait_ready']
 
 # %% ../nbs/06_api.ipynb #34c62d88
 class ApiSettings(BaseModel):
@@ -30,7 +34,9 @@ class ApiSettings(BaseModel):
     max_bytes: int = 20_000_000
     max_pages: int = 50
     max_pixels: int = 50_000_000
+    max_total_pixels: int = MAX_TOTAL_PIXELS
     timeout_s: float = 120.
+    header_timeout_s: float = 10.
     workers: int = 2
     queue: int = 16
     cors_origins: list[str] = PField(default_factory=list)
@@ -42,6 +48,10 @@ class ApiSettings(BaseModel):
         kw = {k: v for k, v in env.items() if v not in (None, '')}
         if 'cors_origins' in kw: kw['cors_origins'] = [o.strip() for o in kw['cors_origins'].split(',') if o.strip()]
         return cls(**{**kw, **{k: v for k, v in overrides.items() if v is not None}})
+
+    def read_limits(self) -> dict:
+        "The keyword arguments of `read_document` that carry these limits"
+        return dict(max_pages=self.max_pages, max_pixels=self.max_pixels, max_total_pixels=self.max_total_pixels)
 
 # %% ../nbs/06_api.ipynb #6e8be2ee
 class Unauthorized(InvoiceLabError):
@@ -113,28 +123,51 @@ def check_type(data:bytes, declared:str|None=None) -> str:
     return mime
 
 # %% ../nbs/06_api.ipynb #cc2e6494
-async def read_body(request, limit:int) -> bytes:
-    "The request body, refused with `DocumentTooLarge` as soon as it exceeds `limit` bytes"
+MULTIPART_SLACK = 16_384
+"Bytes a multipart body may carry beyond `max_bytes` (boundaries and part headers around the file)"
+
+async def read_body(request, limit:int, slack:int=0) -> bytes:
+    "The request body, refused with `DocumentTooLarge` as soon as it exceeds `limit` (+ `slack`) bytes"
     cl = request.headers.get('content-length', '')
-    if cl.isdigit() and int(cl) > limit: raise DocumentTooLarge(f'the upload is {int(cl)} bytes, over the limit of {limit}')
+    if cl.isdigit() and int(cl) > limit + slack: raise DocumentTooLarge(f'the upload is {int(cl)} bytes, over the limit of {limit}')
     buf = bytearray()
     async for chunk in request.stream():
         buf += chunk
-        if len(buf) > limit: raise DocumentTooLarge(f'the upload is over the limit of {limit} bytes')
+        if len(buf) > limit + slack: raise DocumentTooLarge(f'the upload is over the limit of {limit} bytes')
     return bytes(buf)
+
+EXT_FILENAME = re.compile(r"""filename\*\s*=\s*"?([\w!#$%&+^`{}~-]*)'[^']*'([^";\s]+)""", re.I)
+"An RFC 5987 `filename*=charset'lang'percent-encoded` parameter"
+
+def ext_filename(disposition:str) -> str|None:
+    "The file name of an RFC 5987 `filename*` parameter in a `Content-Disposition`, decoded; `None` if there is none"
+    import codecs
+    from urllib.parse import unquote
+    if not (m := EXT_FILENAME.search(disposition)): return None
+    try: charset = codecs.lookup(m[1] or 'utf-8').name
+    except LookupError: charset = 'utf-8'
+    return unquote(m[2], encoding=charset, errors='replace')
+
+class UploadParser(MultiPartParser):
+    "Starlette's multipart parser, also taking a part named only by `filename*` (python-multipart ignores it) as a file"
+    def on_headers_finished(self):
+        cd = self._current_part.content_disposition or b''
+        name = None if b'filename' in parse_options_header(cd)[1] else ext_filename(cd.decode('latin-1'))
+        if name is not None: self._current_part.content_disposition = cd + b'; filename="upload"'
+        super().on_headers_finished()
+        if name is not None: self._current_part.file.filename = name
 
 async def read_upload(request, limit:int) -> tuple[bytes, str|None, str|None]:
     "`(bytes, declared content type, file name)` of the document in a multipart `file` part or a raw body"
     from starlette.datastructures import Headers
-    from starlette.formparsers import MultiPartParser, MultiPartException
-    body = await read_body(request, limit + 16_384)
+    body = await read_body(request, limit, MULTIPART_SLACK)
     ctype = request.headers.get('content-type', '')
     if not ctype.lower().startswith('multipart/form-data'):
         if len(body) > limit: raise DocumentTooLarge(f'the upload is {len(body)} bytes, over the limit of {limit}')
         return body, ctype or None, request.headers.get('x-filename')
     async def _once():
         yield body
-    parser = MultiPartParser(Headers(raw=request.headers.raw), _once(), max_files=1, max_fields=8)
+    parser = UploadParser(Headers(raw=request.headers.raw), _once(), max_files=1, max_fields=8)
     parser.spool_max_size = len(body) + 1
     try: form = await parser.parse()
     except MultiPartException as e: raise BadRequest(f'cannot parse the multipart body: {e}') from None
@@ -169,7 +202,7 @@ def parse_fields(spec:str|None) -> list[str]|None:
 def read_limited(data:bytes, name:str|None, settings:ApiSettings, pages:str|None=None) -> Document:
     "Read `data` with the server's limits and keep the pages `pages` selects"
     from invoice_lab.ocr import read_document
-    doc = read_document(data, name=name or '<upload>', max_pages=settings.max_pages, max_pixels=settings.max_pixels)
+    doc = read_document(data, name=name or '<upload>', **settings.read_limits())
     if (sel := parse_pages(pages, len(doc.pages))) is not None: doc.pages = [doc.pages[i] for i in sel]
     return doc
 
@@ -183,8 +216,7 @@ def extract_document(data, name, settings, engine='auto', pages=None, fields=Non
     from invoice_lab.pipeline import extract
     keep = parse_fields(fields)
     if pages: return extract(read_limited(data, name, settings, pages), ocr=engine, model=model, fields=keep, cache=False)
-    return extract(data, ocr=engine, model=model, fields=keep, name=name or '<upload>', cache=False,
-                   max_pages=settings.max_pages, max_pixels=settings.max_pixels)
+    return extract(data, ocr=engine, model=model, fields=keep, name=name or '<upload>', cache=False, **settings.read_limits())
 
 def render_page(data:bytes, settings:ApiSettings, page:int=0, max_side:int=1600) -> tuple[bytes, Page]:
     "PNG bytes of page `page` (0-based) at most `max_side` px on its longer side, and that `Page` (its size in page units)"
@@ -203,21 +235,60 @@ def render_page(data:bytes, settings:ApiSettings, page:int=0, max_side:int=1600)
     return buf.getvalue(), pg
 
 # %% ../nbs/06_api.ipynb #67a372d6
+class Cancelled(BaseException):
+    "Raised inside a worker thread whose request has timed out, so that it stops working for nobody"
+
+@lru_cache(maxsize=None)
+def _libc():
+    try: return ctypes.CDLL('libc.so.6')
+    except OSError: return None
+
+def release_memory():
+    "Hand memory that was freed back to the OS (glibc keeps it in its heaps otherwise, so a big page raises RSS for good)"
+    if (libc := _libc()) is not None and hasattr(libc, 'malloc_trim'): libc.malloc_trim(0)
+
+class Job:
+    "A call that another thread can stop: `stop` raises `Cancelled` in the thread running it at its next Python instruction"
+    def __init__(self, fn, *args, **kwargs):
+        self.fn, self.args, self.kwargs, self.thread, self.lock = fn, args, kwargs, None, threading.Lock()
+
+    def __call__(self):
+        with self.lock: self.thread = threading.get_ident()
+        try: return self.fn(*self.args, **self.kwargs)
+        finally:
+            with self.lock: self.thread = None
+            release_memory()
+
+    def stop(self) -> bool:
+        "Ask the running call to stop; `False` when it is not running (not started yet, or done)"
+        with self.lock:
+            if self.thread is None: return False
+            return ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread), ctypes.py_object(Cancelled)) == 1
+
 class Runner:
-    "A bounded thread pool for CPU work with a queue cap and a per-job timeout"
+    "A bounded thread pool for CPU work with a queue cap and a per-job timeout that stops the job"
     def __init__(self, workers:int=2, queue:int=16, timeout_s:float=120.):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='invoice-lab')
         self.slots, self.queue, self.timeout_s = asyncio.Semaphore(queue), queue, timeout_s
+        self.stopping:set[asyncio.Task] = set()
 
     async def run(self, fn, *args, **kwargs):
-        "Run `fn(*args, **kwargs)` in the pool; `Busy` when the queue is full, `Timeout` past `timeout_s`"
+        "Run `fn(*args, **kwargs)` in the pool; `Busy` when the queue is full, `Timeout` past `timeout_s` (and the job is stopped)"
         if self.slots.locked(): raise Busy(f'{self.queue} documents are already in progress; retry in a few seconds')
         async with self.slots:
-            fut = self.pool.submit(fn, *args, **kwargs)
+            job = Job(fn, *args, **kwargs)
+            fut = self.pool.submit(job)
             try: return await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout_s)
             except asyncio.TimeoutError:
                 fut.cancel()
+                task = asyncio.create_task(self._stop(job))
+                self.stopping.add(task); task.add_done_callback(self.stopping.discard)
                 raise Timeout(f'the document took longer than {self.timeout_s:g} s') from None
+
+    @staticmethod
+    async def _stop(job:Job, every:float=0.2):
+        "Stop `job`, again until it has ended: an exception raised while the thread runs a `gc` callback is lost"
+        while job.stop(): await asyncio.sleep(every)
 
     def close(self): self.pool.shutdown(wait=False, cancel_futures=True)
 
@@ -291,7 +362,7 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
         if task: task.cancel()
         app.state.runner.close()
 
-    app = FastAPI(title='invoice_lab', version='0.1.0', lifespan=lifespan, docs_url=None,
+    app = FastAPI(title='invoice_lab', version='0.1.0', lifespan=lifespan, docs_url=None, openapi_url=None,
                   description='Invoices and receipts to validated fields, with evidence. '
                               'Send `X-API-Key` on `/v1/*` when the server has a key.')
     if settings.cors_origins:
@@ -387,12 +458,68 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
     from swagger_ui_bundle import swagger_ui_path
     from fastapi.openapi.docs import get_swagger_ui_html
     app.mount('/swagger', StaticFiles(directory=swagger_ui_path), name='swagger')
-    @app.get('/docs', include_in_schema=False)
+    @app.get('/openapi.json', include_in_schema=False, dependencies=[Depends(auth)])
+    def openapi():
+        "The OpenAPI schema; with a key set, only for clients that send it"
+        return app.openapi()
+    @app.get('/docs', include_in_schema=False, dependencies=[Depends(auth)])
     def docs():
         "The OpenAPI docs with Swagger UI served from the package (swagger-ui-bundle), not a CDN: they work offline"
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title='invoice_lab API', swagger_js_url='/swagger/swagger-ui-bundle.js',
+        return get_swagger_ui_html(openapi_url='/openapi.json', title='invoice_lab API', swagger_js_url='/swagger/swagger-ui-bundle.js',
                                    swagger_css_url='/swagger/swagger-ui.css', swagger_favicon_url='/swagger/favicon-32x32.png')
     return app
+
+# %% ../nbs/06_api.ipynb #8dd9efc9
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+def _reply(transport, status:int, reason:str, code:str, message:str):
+    "Write a JSON error response straight to `transport` and close the connection"
+    body = json.dumps(error_body(code, message)).encode()
+    transport.write(f'HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\nconnection: close\r\n'
+                    f'content-length: {len(body)}\r\n\r\n'.encode() + body)
+    transport.close()
+
+class Protocol(H11Protocol):
+    "uvicorn's h11 protocol with a time limit on a request's head, and the JSON error body on the 400 it sends itself"
+    header_timeout_s = 10.
+
+    def connection_made(self, transport):
+        self.head_timer = None
+        super().connection_made(transport)
+        self.watch_head()
+
+    def data_received(self, data:bytes):
+        super().data_received(data)
+        self.watch_head()
+
+    def on_response_complete(self):
+        super().on_response_complete()
+        self.watch_head()
+
+    def connection_lost(self, exc):
+        if self.head_timer is not None: self.head_timer.cancel()
+        super().connection_lost(exc)
+
+    def watch_head(self):
+        "Time the next request's head while it is incomplete (h11 is `IDLE` until it is in); stop the clock once it is"
+        waiting = self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+        if waiting and self.head_timer is None: self.head_timer = self.loop.call_later(self.header_timeout_s, self.head_too_slow)
+        elif not waiting and self.head_timer is not None: self.head_timer.cancel(); self.head_timer = None
+
+    def head_too_slow(self):
+        self.head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            _reply(self.transport, 408, 'Request Timeout', 'header_timeout', f'the request head took longer than {self.header_timeout_s:g} s')
+
+    def send_400_response(self, msg:str): _reply(self.transport, 400, 'Bad Request', 'bad_request', msg)
+
+def server_config(app, settings:ApiSettings, host:str='127.0.0.1', port:int=8000, log_level:str='info'):
+    "The uvicorn `Config` that serves `app`: `Protocol` with the settings' header timeout"
+    import uvicorn
+    proto = type('Protocol', (Protocol,), {'header_timeout_s': settings.header_timeout_s})
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, http=proto, proxy_headers=False,
+                          server_header=False, timeout_graceful_shutdown=5)
 
 # %% ../nbs/06_api.ipynb #0b5d0555
 def serve(host:str='127.0.0.1', port:int=8000, settings:ApiSettings|None=None, log_level:str='info'):
@@ -400,8 +527,7 @@ def serve(host:str='127.0.0.1', port:int=8000, settings:ApiSettings|None=None, l
     import uvicorn
     settings = settings or ApiSettings.from_env()
     check_bind(host, settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False,
-                server_header=False, timeout_graceful_shutdown=5)
+    uvicorn.Server(server_config(create_app(settings), settings, host, port, log_level)).run()
 
 # %% ../nbs/06_api.ipynb #dc40eac6
 def wait_ready(url:str, timeout:float=180., proc=None) -> float:

@@ -4,13 +4,14 @@
 
 # %% ../nbs/07_batch.ipynb #3016f308
 from __future__ import annotations
-import json, os, time
+import json, os, threading, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
 from .core import *
 from .contract import *
+from .ocr import display_name
 
 # %% auto #0
 __all__ = ['SUFFIXES', 'COLUMNS', 'find_documents', 'JsonLog', 'process_one', 'flat_row', 'write_tables', 'run_batch']
@@ -57,7 +58,7 @@ class JsonLog:
 
     def append(self, rec:dict):
         "Write `rec` as one line and make it durable"
-        self.f.write(json.dumps(rec, ensure_ascii=False).encode() + b'\n')
+        self.f.write(json.dumps(rec, ensure_ascii=False).encode('utf-8', 'backslashreplace') + b'\n')
         self.f.flush(); os.fsync(self.f.fileno())
         self.records.append(rec)
 
@@ -72,17 +73,23 @@ def process_one(root:str, source:str, ocr:str='auto', extractor:str='cpu') -> di
     try:
         from invoice_lab.pipeline import extract
         res = extract(Path(root)/source, ocr=ocr, extractor=extractor)
-        res.source = source
+        res.source = display_name(source)
         return {'result': res.model_dump(mode='json')}
     except Exception as e:
         code = e.code if isinstance(e, InvoiceLabError) else type(e).__name__
-        return {'error': {'source': source, 'error': code, 'message': str(e)[:2000],
+        return {'error': {'source': display_name(source), 'error': code, 'message': str(e)[:2000],
                           'seconds': round(time.perf_counter() - t0, 3),
                           'at': datetime.now(timezone.utc).isoformat(timespec='seconds')}}
 
 # %% ../nbs/07_batch.ipynb #171dbe97
-def _init_worker(threads:int):
+def _exit_with(parent:int, every:float=0.5):
+    "End this process as soon as its parent process `parent` is gone (it is then adopted: `getppid` changes)"
+    while os.getppid() == parent: time.sleep(every)
+    os._exit(1)
+
+def _init_worker(threads:int, parent:int):
     os.environ.setdefault('INVOICE_LAB_OCR_THREADS', str(threads))
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True, name='parent-watch').start()
 
 # %% ../nbs/07_batch.ipynb #3de2fc25
 COLUMNS = ['source', *FIELDS, 'pages', 'failed_checks', 'ocr']
@@ -96,6 +103,11 @@ def flat_row(rec:dict) -> dict:
     for k in FIELDS: row[k] = None if fs.get(k) is None else (fs[k].get('value') or fs[k].get('raw'))
     return row
 
+def _text(v):
+    "`v` with what neither UTF-8 nor a workbook can hold (lone surrogates, control characters) escaped or dropped"
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    return ILLEGAL_CHARACTERS_RE.sub('', v.encode('utf-8', 'backslashreplace').decode()) if isinstance(v, str) else v
+
 def _cell(v):
     "`v` made safe for a spreadsheet: text starting like a formula gets a leading quote"
     if isinstance(v, str) and v[:1] in ('=', '+', '-', '@', '\t', '\r'):
@@ -103,14 +115,16 @@ def _cell(v):
         except ValueError: return "'" + v
     return v
 
-def write_tables(records:list[dict], out:str|Path):
-    "Write `results.csv` and `results.xlsx` in `out` from result records (atomically)"
+def _replace(dest:Path, write):
+    "Write `dest` by `write(tmp)` then a rename; when that fails (full disk, read-only folder) no temporary file is left"
+    tmp = dest.with_name(dest.name + '.tmp')
+    try: write(tmp); tmp.replace(dest)
+    finally:
+        if tmp.exists(): tmp.unlink()
+
+def _xlsx(df, path:Path):
+    "`df` as a workbook whose text cells stay text"
     import pandas as pd
-    out = Path(out)
-    df = pd.DataFrame([flat_row(r) for r in records], columns=COLUMNS).sort_values('source', kind='stable')
-    safe = df.map(_cell)
-    safe.to_csv(out/'results.csv.tmp', index=False)
-    (out/'results.csv.tmp').replace(out/'results.csv')
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     wb = Workbook(write_only=True)
@@ -123,8 +137,16 @@ def write_tables(records:list[dict], out:str|Path):
             if isinstance(v, str): c.data_type = 's'
             cells.append(c)
         ws.append(cells)
-    wb.save(out/'results.xlsx.tmp')
-    (out/'results.xlsx.tmp').replace(out/'results.xlsx')
+    wb.save(path)
+
+def write_tables(records:list[dict], out:str|Path):
+    "Write `results.csv` and `results.xlsx` in `out` from result records (atomically)"
+    import pandas as pd
+    out = Path(out)
+    rows = [{k: _text(v) for k, v in flat_row(r).items()} for r in records]
+    df = pd.DataFrame(rows, columns=COLUMNS).sort_values('source', kind='stable')
+    _replace(out/'results.csv', lambda p: df.map(_cell).to_csv(p, index=False))
+    _replace(out/'results.xlsx', lambda p: _xlsx(df, p))
 
 # %% ../nbs/07_batch.ipynb #ad0c616a
 def run_batch(input_dir:str|Path, out_dir:str|Path, workers:int|None=None, ocr:str='auto', extractor:str='cpu',
@@ -133,22 +155,24 @@ def run_batch(input_dir:str|Path, out_dir:str|Path, workers:int|None=None, ocr:s
     from tqdm.auto import tqdm
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     sources = find_documents(input_dir)
-    results, errors = JsonLog(out/'results.jsonl'), JsonLog(out/'errors.jsonl')
-    done = {r['source'] for r in results.records} | {r['source'] for r in errors.records}
-    todo = [s for s in sources if s not in done]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    counts = {'documents': len(sources), 'skipped': len(sources) - len(todo), 'ok': 0, 'failed': 0}
-    try:
+    with JsonLog(out/'results.jsonl') as results, JsonLog(out/'errors.jsonl') as errors:
+        done = {r['source'] for r in results.records} | {r['source'] for r in errors.records}
+        todo = [s for s in sources if display_name(s) not in done]
+        workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+        counts = {'documents': len(sources), 'skipped': len(sources) - len(todo), 'ok': 0, 'failed': 0}
         if todo:
             threads = max(1, (os.cpu_count() or 1)//workers)
-            with ProcessPoolExecutor(workers, mp_context=get_context('spawn'), initializer=_init_worker, initargs=(threads,)) as pool, \
+            with ProcessPoolExecutor(workers, mp_context=get_context('spawn'), initializer=_init_worker,
+                                     initargs=(threads, os.getpid())) as pool, \
                  tqdm(total=len(sources), initial=counts['skipped'], unit='doc', disable=not progress) as bar:
                 futs = [pool.submit(process_one, str(input_dir), s, ocr, extractor) for s in todo]
-                for fut in as_completed(futs):
-                    rec = fut.result()
-                    if 'result' in rec: results.append(rec['result']); counts['ok'] += 1
-                    else: errors.append(rec['error']); counts['failed'] += 1
-                    bar.update(); bar.set_postfix(failed=counts['failed'])
+                try:
+                    for fut in as_completed(futs):
+                        rec = fut.result()
+                        if 'result' in rec: results.append(rec['result']); counts['ok'] += 1
+                        else: errors.append(rec['error']); counts['failed'] += 1
+                        bar.update(); bar.set_postfix(failed=counts['failed'])
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True); raise
         write_tables(results.records, out)
-    finally: results.close(); errors.close()
     return counts

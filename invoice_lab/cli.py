@@ -131,21 +131,23 @@ def extract(paths: list[str] = typer.Argument(..., help="PDFs or images (JPEG, P
             out: str = typer.Option(None, help="Write one JSON object per line to this file instead of stdout")):
     "Extract fields, with evidence and checks, from documents; prints the result contract as JSON"
     import sys
+    from contextlib import nullcontext
     from invoice_lab.ocr import engine_names
     from invoice_lab.pipeline import extract as run, EXTRACTORS
     if extractor not in EXTRACTORS: raise typer.BadParameter(f"unknown extractor {extractor!r}; one of {', '.join(EXTRACTORS)}", param_hint='--extractor')
     if ocr not in engine_names(): raise typer.BadParameter(f"unknown OCR engine {ocr!r}; one of {', '.join(engine_names())}", param_hint='--ocr')
-    failed, sink = 0, open(out, 'w') if out else sys.stdout
+    failed = 0
     try:
-        for p in paths:
-            try: res = run(p, ocr=ocr, extractor=extractor, use_xml=xml)
-            except Exception as e:
-                failed += 1
-                code = getattr(e, 'code', 'not_found' if isinstance(e, FileNotFoundError) else f'error: {type(e).__name__}')
-                print(f"{p}: {code}: {e}", file=sys.stderr); continue
-            sink.write((res.model_dump_json(indent=2) if len(paths) == 1 and not out else res.model_dump_json()) + '\n')
-    finally:
-        if out: sink.close()
+        with open(out, 'w') if out else nullcontext(sys.stdout) as sink:
+            for p in paths:
+                try: res = run(p, ocr=ocr, extractor=extractor, use_xml=xml)
+                except Exception as e:
+                    failed += 1
+                    code = getattr(e, 'code', 'not_found' if isinstance(e, FileNotFoundError) else f'error: {type(e).__name__}')
+                    print(f"{p}: {code}: {e}", file=sys.stderr); continue
+                sink.write((res.model_dump_json(indent=2) if len(paths) == 1 and not out else res.model_dump_json()) + '\n')
+    except OSError as e:
+        print(f"error: cannot write {out or 'the output'}: {e.strerror or e}", file=sys.stderr); raise typer.Exit(1)
     if failed: raise typer.Exit(1)
 
 # %% ../nbs/09_cli.ipynb #1c73ea79
@@ -198,9 +200,12 @@ def batch(input_dir: str = typer.Argument(..., help="Folder of PDFs/images (sear
           timeout: float = typer.Option(600, help="With --endpoint: seconds per document before it is recorded as a timeout"),
           volume_root: str = typer.Option(None, help="With --endpoint: INPUT_DIR as the worker sees it on the network volume (send paths, not bytes)")):
     "Extract every document of a folder to JSONL/CSV/Excel; resumable"
+    import sys
     from invoice_lab.batch import run_batch
-    c = (_endpoint_batch(input_dir, out, endpoint, concurrency, timeout, volume_root, ocr, extractor, progress) if endpoint
-         else run_batch(input_dir, out, workers, ocr, extractor, progress))
+    try: c = (_endpoint_batch(input_dir, out, endpoint, concurrency, timeout, volume_root, ocr, extractor, progress) if endpoint
+              else run_batch(input_dir, out, workers, ocr, extractor, progress))
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr); raise typer.Exit(1)
     print(f"{c['documents']} documents: {c['ok']} extracted, {c['failed']} failed, {c['skipped']} already done "
           f"-> {out}/results.jsonl, results.csv, results.xlsx, errors.jsonl")
 

@@ -10,8 +10,8 @@ from .core import *
 from .contract import *
 
 # %% auto #0
-__all__ = ['XML_NAMES', 'ROOTS', 'XML_FIELDS', 'embedded_xml', 'parse_cii', 'parse_ubl', 'parse_einvoice_xml', 'xml_fields',
-           'read_einvoice', 'read_einvoice_items', 'cross_check']
+__all__ = ['XML_NAMES', 'ROOTS', 'MAX_XML_BYTES', 'MAX_TEXT', 'XML_FIELDS', 'MAX_ITEMS', 'embedded_xml', 'parse_cii', 'parse_ubl',
+           'parse_einvoice_xml', 'xml_fields', 'read_einvoice', 'read_einvoice_items', 'cross_check']
 
 # %% ../nbs/02b_einvoice.ipynb #85a83a43
 XML_NAMES = ('factur-x.xml', 'zugferd-invoice.xml', 'xrechnung.xml', 'order-x.xml')
@@ -20,21 +20,34 @@ XML_NAMES = ('factur-x.xml', 'zugferd-invoice.xml', 'xrechnung.xml', 'order-x.xm
 ROOTS = {'CrossIndustryInvoice': 'cii', 'CrossIndustryDocument': 'cii', 'Invoice': 'ubl', 'CreditNote': 'ubl'}
 "Root element names (local) of the XML syntaxes we read: UN/CEFACT CII (ZUGFeRD 1 and 2, Factur-X, XRechnung) and OASIS UBL"
 
+MAX_XML_BYTES = 20_000_000
+"The largest embedded XML read (real e-invoices are a few hundred kB)"
+
 def _root(xml:bytes):
     from lxml import etree
     try: return etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
     except etree.XMLSyntaxError: return None
 
+def _embedded(doc, name:str) -> bytes:
+    "The bytes of attachment `name`, with inflation bombs and broken streams as `InvoiceLabError`s"
+    try: data = doc.embfile_get(name)
+    except Exception as e:
+        if 'bomb' in str(e): raise DocumentTooLarge(f'the attachment {name!r} inflates to too many bytes ({e})') from None
+        raise CorruptDocument(f'the attachment {name!r} cannot be read ({e})') from None
+    if len(data) > MAX_XML_BYTES: raise DocumentTooLarge(f'the attachment {name!r} is {len(data)} bytes, over the limit of {MAX_XML_BYTES}')
+    return data
+
 def embedded_xml(pdf:Path|str|bytes) -> tuple[str, bytes]|None:
     "The (name, bytes) of the e-invoice XML embedded in `pdf`, or `None`"
     import pymupdf
-    try: doc = pymupdf.open(stream=pdf, filetype='pdf') if isinstance(pdf, bytes) else pymupdf.open(pdf)
+    data = pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes()
+    try: doc = pymupdf.open(stream=data, filetype='pdf')
     except Exception as e: raise CorruptDocument(f'cannot open the PDF: {e}') from None
     with doc:
         names = doc.embfile_names()
         ranked = sorted((n for n in names if n.lower().endswith('.xml')), key=lambda n: n.lower() not in XML_NAMES)
         for n in ranked:
-            data = doc.embfile_get(n)
+            data = _embedded(doc, n)
             root = _root(data)
             if root is not None and root.tag.split('}')[-1] in ROOTS: return n, data
     return None
@@ -42,9 +55,12 @@ def embedded_xml(pdf:Path|str|bytes) -> tuple[str, bytes]|None:
 # %% ../nbs/02b_einvoice.ipynb #b39bc368
 def _L(*names): return '/'.join(f"*[local-name()='{n}']" for n in names)
 
+MAX_TEXT = 1000
+"The longest XML text kept (characters): a name or number is far shorter, a megabyte-long one is cut"
+
 def _t(node, path:str) -> str|None:
     r = node.xpath(path) if node is not None else []
-    return r[0].text.strip() if r and r[0].text is not None else None
+    return r[0].text.strip()[:MAX_TEXT] if r and r[0].text is not None else None
 
 def _party(node) -> dict:
     if node is None: return {}
@@ -134,21 +150,24 @@ def read_einvoice(pdf:Path|str|bytes) -> dict[str, Field]|None:
     return None if raw is None else xml_fields(raw, found[0])
 
 # %% ../nbs/02b_einvoice.ipynb #da6dfc4b
+MAX_ITEMS = 1000
+"The most line items read from one XML"
+
 def _items_cii(root) -> list[LineItem]:
     out = []
     for li in root.xpath(f".//{_L('IncludedSupplyChainTradeLineItem')}"):
         name = _t(li, f".//{_L('SpecifiedTradeProduct', 'Name')}")
         amount = _t(li, f".//{_L('LineTotalAmount')}")
         if name is None and amount is None: continue
-        out.append(LineItem(description=' '.join((name or '').split()), quantity=_t(li, f".//{_L('BilledQuantity')}"),
-                            unit_price=_t(li, f".//{_L('NetPriceProductTradePrice', 'ChargeAmount')}"), amount=amount))
-    return out
+        out.append(LineItem(description=' '.join((name or '').split()), quantity=_amount(_t(li, f".//{_L('BilledQuantity')}")),
+                            unit_price=_amount(_t(li, f".//{_L('NetPriceProductTradePrice', 'ChargeAmount')}")), amount=_amount(amount)))
+    return out[:MAX_ITEMS]
 
 def _items_ubl(root) -> list[LineItem]:
     return [LineItem(description=' '.join((_t(li, _L('Item', 'Name')) or '').split()),
-                     quantity=_t(li, _L('InvoicedQuantity')) or _t(li, _L('CreditedQuantity')),
-                     unit_price=_t(li, _L('Price', 'PriceAmount')), amount=_t(li, _L('LineExtensionAmount')))
-            for li in root.xpath(f"{_L('InvoiceLine')}|{_L('CreditNoteLine')}")]
+                     quantity=_amount(_t(li, _L('InvoicedQuantity')) or _t(li, _L('CreditedQuantity'))),
+                     unit_price=_amount(_t(li, _L('Price', 'PriceAmount'))), amount=_amount(_t(li, _L('LineExtensionAmount'))))
+            for li in root.xpath(f"{_L('InvoiceLine')}|{_L('CreditNoteLine')}")[:MAX_ITEMS]]
 
 def read_einvoice_items(pdf:Path|str|bytes) -> list[LineItem]|None:
     "The line items stated by the e-invoice XML embedded in `pdf`, or `None` when it has no e-invoice XML"

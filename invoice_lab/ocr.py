@@ -4,17 +4,17 @@
 
 # %% ../nbs/01_ocr.ipynb #a04d10b8
 from __future__ import annotations
-import io, json, os, re, warnings
+import io, json, os, re, stat, warnings
 from functools import lru_cache
 from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['MIMES', 'MAX_PIXELS', 'DPI', 'SCAN_MAX_WORDS', 'ENGINES', 'PADDLE_MODELS', 'sniff_mime', 'reading_order',
-           'order_words', 'read_document', 'Engine', 'engine_names', 'get_engine', 'split_words', 'read_boxes',
-           'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_device', 'ocr_threads',
-           'RapidOCREngine', 'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine',
-           'words_table']
+__all__ = ['MIMES', 'MAX_PIXELS', 'MAX_TOTAL_PIXELS', 'DPI', 'RASTER_PIXELS', 'SCAN_MAX_WORDS', 'MAX_BYTES', 'ENGINES',
+           'PADDLE_MODELS', 'sniff_mime', 'reading_order', 'order_words', 'display_name', 'read_document', 'Engine',
+           'engine_names', 'get_engine', 'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path',
+           'load_document', 'ocr_device', 'ocr_threads', 'RapidOCREngine', 'words_from_tokens', 'paddle_model_dirs',
+           'PaddleOCREngine', 'TesseractEngine', 'words_table']
 
 # %% ../nbs/01_ocr.ipynb #a7c137bd
 MIMES = {'application/pdf': 'pdf', 'image/jpeg': 'image', 'image/png': 'image', 'image/tiff': 'image',
@@ -36,13 +36,16 @@ from PIL import Image
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 "Default pixel limit per page (Pillow's decompression-bomb limit)"
 
+MAX_TOTAL_PIXELS = 100_000_000
+"Default pixel limit of a whole document: the pages of an image file together, the rasterised pages of a PDF"
+
 def _check_size(w, h, max_pixels, what='image'):
     if w <= 0 or h <= 0: raise CorruptDocument(f'{what} has no pixels ({w}×{h})')
     if w*h > max_pixels:
         raise DocumentTooLarge(f'{what} is {w}×{h} = {w*h/1e6:.0f} MP, over the limit of {max_pixels/1e6:.0f} MP '
                                '(raise max_pixels if the file is trusted)')
 
-def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image') -> list:
+def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image', max_total:int=MAX_TOTAL_PIXELS) -> list:
     "Decoded, upright RGB frames of an image file, after checking the sizes in its header(s)"
     from PIL import ImageOps, ImageSequence, UnidentifiedImageError
     kind = mime.split('/')[-1].upper()
@@ -52,21 +55,25 @@ def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image') -> 
             im = Image.open(io.BytesIO(data))
             n = getattr(im, 'n_frames', 1)
             if n > max_pages: raise TooManyPages(f'image has {n} pages, over the limit of {max_pages}')
-            out = []
-            for i, fr in enumerate(ImageSequence.Iterator(im)):
-                _check_size(*fr.size, max_pixels, f'page {i+1}' if n > 1 else 'image')
-                out.append(ImageOps.exif_transpose(fr).convert('RGB'))
-            return out
+            sizes = [fr.size for fr in ImageSequence.Iterator(im)]
+            for i, (w, h) in enumerate(sizes): _check_size(w, h, max_pixels, f'page {i+1}' if n > 1 else 'image')
+            if (total := sum(w*h for w, h in sizes)) > max_total:
+                raise DocumentTooLarge(f'the {n} pages are {total/1e6:.0f} MP together, over the limit of {max_total/1e6:.0f} MP '
+                                       'for a document')
+            return [ImageOps.exif_transpose(fr).convert('RGB') for fr in ImageSequence.Iterator(im)]
     except Image.DecompressionBombError as e:
         raise DocumentTooLarge(f'the {kind} image is too large to decode safely ({e})') from None
     except UnidentifiedImageError: raise CorruptDocument(f'not a valid {kind} file: its header cannot be read') from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
+    except Exception as e:  # Pillow's plugins raise anything on a broken file: TypeError, KeyError, struct.error...
         if isinstance(e, InvoiceLabError): raise
         raise CorruptDocument(f'cannot decode the {kind} image: {e}') from None
 
 # %% ../nbs/01_ocr.ipynb #7b50768d
 DPI = 200
 "Resolution at which PDF pages without a usable text layer are rasterised for OCR"
+
+RASTER_PIXELS = 8_000_000
+"The most pixels a PDF page is rasterised to (A3 at 200 dpi; rapidocr shrinks its input to 2000 px a side anyway)"
 
 SCAN_MAX_WORDS = 30
 "A page mostly covered by images with fewer words than this in its text layer is treated as a scan"
@@ -88,7 +95,7 @@ def _pdf_words(page) -> list[Word]:
         words.append(Word(text=t, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), line=ids.setdefault((blk, ln), len(ids)), source='pdf-text'))
     return words
 
-def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI) -> list[Page]:
+def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:int=MAX_TOTAL_PIXELS) -> list[Page]:
     import pymupdf
     pymupdf.TOOLS.mupdf_display_errors(False)
     try: pdf = pymupdf.open(stream=data, filetype='pdf')
@@ -97,9 +104,11 @@ def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI) -> list[Pa
         raise CorruptDocument(f'the PDF is truncated ({len(data)} bytes, no %%EOF at the end): pages may be missing')
     if pdf.needs_pass and not pdf.authenticate(''):
         raise EncryptedDocument('the PDF is password-protected; remove the password first')
-    if pdf.page_count == 0: raise EmptyDocument('the PDF has no pages')
-    if pdf.page_count > max_pages: raise TooManyPages(f'the PDF has {pdf.page_count} pages, over the limit of {max_pages}')
-    pages = []
+    try: n = pdf.page_count
+    except Exception as e: raise CorruptDocument(f'the page tree of the PDF is broken ({e})') from None
+    if n == 0: raise EmptyDocument('the PDF has no pages')
+    if n > max_pages: raise TooManyPages(f'the PDF has {n} pages, over the limit of {max_pages}')
+    pages, budget = [], min(max_pixels, max_total/n, RASTER_PIXELS)
     try:
         for i, pg in enumerate(pdf):
             r = pg.rect
@@ -107,8 +116,8 @@ def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI) -> list[Pa
             words = _pdf_words(pg)
             if _usable(pg, words): page.words = order_words(words)
             else:
-                d = min(dpi, 72*(max_pixels/max(r.width*r.height, 1))**.5)
-                pix = pg.get_pixmap(dpi=int(d), alpha=False)
+                d = min(dpi, 72*(budget/max(r.width*r.height, 1))**.5)
+                pix = pg.get_pixmap(dpi=max(1, int(d)), alpha=False)
                 page.with_image(Image.frombytes('RGB', (pix.width, pix.height), pix.samples))
             pages.append(page)
     except InvoiceLabError: raise
@@ -131,22 +140,41 @@ def order_words(words:list[Word]) -> list[Word]:
     return out
 
 # %% ../nbs/01_ocr.ipynb #0c813628
+MAX_BYTES = 200_000_000
+"Default limit on the size of a file, checked before it is read"
+
+def display_name(p:str|Path) -> str:
+    "`p` as text that always encodes to UTF-8: the bytes of a file name that is not UTF-8 become `\\xNN`"
+    return os.fsencode(p).decode('utf-8', 'backslashreplace')
+
+def _file_bytes(p:Path, max_bytes:int) -> bytes:
+    "The bytes of regular file `p`, read only if it is at most `max_bytes` long; each other case has its own error"
+    name = display_name(p)
+    try: st = p.stat()
+    except FileNotFoundError: raise FileNotFoundError(f'no such file: {name}') from None
+    except OSError as e: raise UnsupportedDocument(f'{name}: cannot be opened ({e.strerror})') from None
+    if stat.S_ISDIR(st.st_mode): raise UnsupportedDocument(f'{name} is a folder, not a document')
+    if not stat.S_ISREG(st.st_mode): raise UnsupportedDocument(f'{name} is not a regular file (a FIFO, socket or device)')
+    if st.st_size > max_bytes: raise DocumentTooLarge(f'{name} is {st.st_size} bytes, over the limit of {max_bytes}')
+    try:
+        with open(p, 'rb') as f: data = f.read(max_bytes + 1)
+    except OSError as e: raise UnsupportedDocument(f'{name}: cannot be read ({e.strerror})') from None
+    if len(data) > max_bytes: raise DocumentTooLarge(f'{name} is over the limit of {max_bytes} bytes')
+    return data
+
 def read_document(src:str|Path|bytes, name:str|None=None, max_pages:int=500, max_pixels:int=MAX_PIXELS,
-                  dpi:int=DPI) -> Document:
+                  dpi:int=DPI, max_bytes:int=MAX_BYTES, max_total_pixels:int=MAX_TOTAL_PIXELS) -> Document:
     "Read a PDF or image from a path or bytes into a `Document` (PDF text layer filled, images attached)"
     if isinstance(src, (bytes, bytearray, memoryview)): data, source = bytes(src), name or '<bytes>'
-    else:
-        p = Path(src)
-        if not p.is_file(): raise FileNotFoundError(f'no such file: {p}')
-        data, source = p.read_bytes(), name or str(p)
+    else: data, source = _file_bytes(Path(src), max_bytes), name or display_name(src)
     if not data: raise EmptyDocument(f'{source} is empty (0 bytes)')
     mime = sniff_mime(data)
     if mime is None:
         raise UnsupportedDocument(f'{source}: not a PDF, JPEG, PNG, TIFF, WebP or BMP (starts with {data[:8]!r})')
-    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi)
+    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi, max_total_pixels)
     else:
         pages = [Page(index=i, width=im.width, height=im.height, unit='px').with_image(im)
-                 for i, im in enumerate(_read_image(data, max_pages, max_pixels, mime))]
+                 for i, im in enumerate(_read_image(data, max_pages, max_pixels, mime, max_total_pixels))]
     return Document(source=source, sha256=sha256_of(data), kind=MIMES[mime], mime=mime, pages=pages)
 
 # %% ../nbs/01_ocr.ipynb #78a64bf0

@@ -9,7 +9,7 @@ from invoice_lab.api import ApiSettings, create_app
 KEY = 'fuzz-key'
 app = create_app(ApiSettings(api_key=KEY, max_bytes=200_000, max_pages=5, timeout_s=20), warm=False)
 schemathesis.serializer.alias(['application/pdf', 'image/tiff', 'image/bmp'], 'application/octet-stream')
-schema = schemathesis.openapi.from_asgi('/openapi.json', app)
+schema = schemathesis.openapi.from_asgi('/openapi.json', app, headers={'X-API-Key': KEY})
 
 
 @schemathesis.check

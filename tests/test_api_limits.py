@@ -71,7 +71,6 @@ def test_wrong_key(client): err(upload(client, text_pdf(), headers={'X-API-Key':
 def test_open_endpoints_need_no_key(client):
     assert client.get('/healthz').json() == {'status': 'ok'}
     assert client.get('/readyz').status_code == 200
-    assert client.get('/openapi.json').json()['info']['title'] == 'invoice_lab'
     assert '<title>invoice_lab demo</title>' in client.get('/').text
     assert client.get('/static/app.js').status_code == 200
 
@@ -91,13 +90,15 @@ def test_encrypted_pdf(client):
     data = pdf.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw='u', owner_pw='o')
     err(upload(client, data), 422, 'encrypted')
 
-def test_page_bomb(client):
+def test_page_bomb(client, monkeypatch):
+    "10,000 pages are refused from the page count: not one page is read"
+    import invoice_lab.ocr as ocr
     data = many_pages_pdf(10_000)
     assert pymupdf.open(stream=data).page_count == 10_000 and len(data) < 1_100_000
-    t = time.perf_counter()
+    monkeypatch.setattr(ocr, '_pdf_words', lambda page: pytest.fail('a page was read'))
     r = upload(client, data)
     err(r, 422, 'too_many_pages')
-    assert '10000 pages' in r.json()['error']['message'] and time.perf_counter() - t < 5
+    assert '10000 pages' in r.json()['error']['message']
 
 def test_pixel_bomb(client):
     im = Image.new('1', (20_000, 20_000), 1)
@@ -163,13 +164,24 @@ def test_unknown_engine_and_field(client):
 def test_render_page_out_of_range(client):
     err(client.post('/v1/render?page=3', files={'file': ('x.pdf', text_pdf(2))}, headers=KEY), 422, 'bad_option')
 
-def test_request_timeout():
-    app = create_app(ApiSettings(timeout_s=0.05, workers=1), warm=False)
+def test_request_timeout(monkeypatch):
+    "Real OCR past the time limit: a 504, and the OCR is interrupted (it never returns) rather than run to its end"
+    from invoice_lab.ocr import RapidOCREngine
+    calls, real = [], RapidOCREngine.segments
+    def segments(self, im):
+        calls.append('started')
+        out = real(self, im)
+        calls.append('returned')
+        return out
+    monkeypatch.setattr(RapidOCREngine, 'segments', segments)
+    app = create_app(ApiSettings(timeout_s=0.3, workers=1), warm=False)
     with TestClient(app, raise_server_exceptions=False) as c:
-        t = time.perf_counter()
-        r = c.post('/v1/ocr?ocr=rapidocr', content=text_png(), headers={'Content-Type': 'image/png'})
+        r = c.post('/v1/ocr?ocr=rapidocr', content=text_png(1600, 2400, 80), headers={'Content-Type': 'image/png'})
         err(r, 504, 'timeout')
-        assert time.perf_counter() - t < 2
+        for _ in range(300):   # the one worker thread takes the next request once the timed-out job has let go of it
+            if c.post('/v1/ocr', content=text_pdf(), headers={'Content-Type': 'application/pdf'}).status_code == 200: break
+        else: pytest.fail('the worker thread never came free')
+        assert 'returned' not in calls, calls
 
 
 def test_upload_stays_in_memory(client, monkeypatch):
@@ -184,22 +196,27 @@ def test_upload_stays_in_memory(client, monkeypatch):
     assert r.status_code == 200 and rolled == []
 
 
-def test_health_stays_fast_during_slow_scan():
-    "While a worker thread OCRs a big page, /healthz answers in well under a second"
+def test_health_answers_during_slow_scan(monkeypatch):
+    "While the only worker thread is busy OCRing (again and again until released), /healthz keeps answering"
+    from invoice_lab.ocr import RapidOCREngine
+    started, release, real = threading.Event(), threading.Event(), RapidOCREngine.segments
+    def segments(self, im):
+        started.set()
+        while True:
+            out = real(self, im)
+            if release.is_set(): return out
+    monkeypatch.setattr(RapidOCREngine, 'segments', segments)
     app = create_app(ApiSettings(workers=1), warm=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         done = {}
-        def slow(): done['r'] = c.post('/v1/ocr?ocr=rapidocr', content=text_png(1600, 2400, 80), headers={'Content-Type': 'image/png'})
+        def slow(): done['r'] = c.post('/v1/ocr?ocr=rapidocr', content=text_png(400, 300, 5), headers={'Content-Type': 'image/png'})
         th = threading.Thread(target=slow); th.start()
-        lat = []
-        time.sleep(0.3)
-        while th.is_alive() and len(lat) < 50:
-            t = time.perf_counter(); assert c.get('/healthz').status_code == 200; lat.append(time.perf_counter() - t)
-            time.sleep(0.05)
-        th.join()
-        assert done['r'].status_code == 200 and len(done['r'].json()['pages'][0]['words']) > 100
-        assert len(lat) >= 3, 'the scan was too quick to measure anything'
-        assert max(lat) < 0.5, lat
+        assert started.wait(300)
+        health = [c.get('/healthz').status_code for _ in range(5)]
+        busy = th.is_alive()
+        release.set(); th.join()
+        assert health == [200] * 5 and busy and 'r' in done
+        assert done['r'].status_code == 200 and len(done['r'].json()['pages'][0]['words']) > 3
 
 
 def test_cors_off_by_default(client):
@@ -232,8 +249,21 @@ def test_uploads_leave_no_ocr_text_on_disk(client, tmp_path):
 
 def test_docs_work_offline(client):
     "/docs loads Swagger UI from the server itself: no CDN address, and the script it names is served"
-    html = client.get('/docs').text
+    html = client.get('/docs', headers=KEY).text
     assert 'cdn.jsdelivr' not in html and '/swagger/swagger-ui-bundle.js' in html
     js = client.get('/swagger/swagger-ui-bundle.js')
     assert js.status_code == 200 and len(js.content) > 100_000
-    assert client.get('/openapi.json').json()['info']['title'] == 'invoice_lab'
+    assert client.get('/openapi.json', headers=KEY).json()['info']['title'] == 'invoice_lab'
+
+
+@pytest.mark.parametrize('path', ['/openapi.json', '/docs'])
+def test_api_map_needs_the_key(client, path):
+    "With a key set, the schema and the docs (a map of every endpoint) are for clients that send it"
+    err(client.get(path), 401, 'unauthorized')
+    err(client.get(path, headers={'X-API-Key': 'wrong'}), 401, 'unauthorized')
+    assert client.get(path, headers=KEY).status_code == 200
+
+
+def test_api_map_is_open_without_a_key():
+    with TestClient(create_app(ApiSettings(), warm=False)) as c:
+        assert c.get('/openapi.json').json()['info']['title'] == 'invoice_lab' and c.get('/docs').status_code == 200

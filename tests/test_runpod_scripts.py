@@ -35,7 +35,7 @@ def ws(tmp_path):
     w, fake = tmp_path/'workspace', tmp_path/'bin'
     w.mkdir(); fake.mkdir()
     env = {'PATH': f'{fake}:/usr/bin:/bin', 'HOME': str(tmp_path), 'WORKSPACE': str(w), 'RUNPOD_POD_ID': '',
-           'AUTOSTOP_DIR': str(tmp_path/'autostop')}
+           'AUTOSTOP_DIR': str(tmp_path/'autostop'), 'PYTHONDONTWRITEBYTECODE': '1'}   # no .pyc written into the package
     return w, fake, env
 
 
@@ -99,8 +99,11 @@ def test_bootstrap_no_package(ws):
 
 def test_bootstrap_cpu_ready(ws):
     w, _, env = ws; venv(w, sys.executable); weights(w)
+    where = subprocess.run([sys.executable, '-c', 'import invoice_lab; print(invoice_lab.__file__)'], env=env, capture_output=True, text=True)
+    pkg, t0 = Path(where.stdout.strip()).parent, time.time()
     r = bootstrap(env, INVOICE_LAB_BOOTSTRAP_CPU='1')
     assert r.returncode == 0, r.stderr
+    assert not [p for p in pkg.rglob('*.pyc') if p.stat().st_mtime >= t0], 'bootstrap wrote .pyc files into the package'
     lines = r.stdout.splitlines()
     assert lines[-1] == 'Ready' and 'container up' in lines[-2] and 'not counting scheduling and the image pull' in lines[-2]
     assert 'ok  invoice_lab 0.' in r.stdout and 'imports took' in r.stdout and 'torch' not in r.stdout
