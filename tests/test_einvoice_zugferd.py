@@ -5,7 +5,7 @@ import pytest
 from invoice_lab.core import data_dir
 from decimal import Decimal
 from invoice_lab.einvoice import read_einvoice, embedded_xml, cross_check, XML_FIELDS
-from invoice_lab.fields import Field
+from invoice_lab.contract import Field
 
 ZDIR = data_dir()/'zugferd'/'test'
 PDFS = sorted(ZDIR.glob('*.pdf'))
