@@ -4,27 +4,22 @@
 
 # %% ../nbs/06_api.ipynb #0c3cd334
 from __future__ import annotations
-import asyncio, ctypes, hmac, io, ipaddress, json, logging, os, re, threading
-from concurrent.futures import ThreadPoolExecutor
+import asyncio, hmac, io, ipaddress, json, logging, os
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal, Optional
 from pydantic import BaseModel, Field as PField
 from .core import *
 from .contract import *
-from .ocr import MAX_TOTAL_PIXELS, MIMES, engine_names, sniff_mime
+from .ocr import MAX_TOTAL_PIXELS, MIMES, engine_names
+from .uploads import *
+from .jobs import *
 from fastapi import Depends, FastAPI, Query, Request
-from python_multipart.multipart import parse_options_header
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 # %% auto #0
-__all__ = ['ALIASES', 'GENERIC', 'MULTIPART_SLACK', 'EXT_FILENAME', 'WEB', 'ENGINE_NAMES', 'UPLOAD', 'FIELDS_PATTERN', 'ERRORS',
-           'ApiSettings', 'Unauthorized', 'BadRequest', 'BadOption', 'Busy', 'Timeout', 'UploadTimeout', 'error_body',
-           'ErrorBody', 'key_ok', 'is_loopback', 'UnsafeBind', 'check_bind', 'check_type', 'read_body', 'ext_filename',
-           'UploadParser', 'read_upload', 'parse_pages', 'parse_fields', 'read_limited', 'ocr_document',
-           'extract_document', 'render_page', 'Cancelled', 'release_memory', 'Job', 'Runner', 'tiny_receipt', 'warm_up',
+__all__ = ['WEB', 'ENGINE_NAMES', 'UPLOAD', 'FIELDS_PATTERN', 'ERRORS', 'ApiSettings', 'key_ok', 'is_loopback', 'UnsafeBind',
+           'check_bind', 'read_limited', 'ocr_document', 'extract_document', 'render_page', 'tiny_receipt', 'warm_up',
            'query_names', 'create_app', 'Protocol', 'server_config', 'serve', 'wait_ready']
 
 # %% ../nbs/06_api.ipynb #34c62d88
@@ -53,37 +48,6 @@ class ApiSettings(BaseModel):
         "The keyword arguments of `read_document` that carry these limits"
         return dict(max_pages=self.max_pages, max_pixels=self.max_pixels, max_total_pixels=self.max_total_pixels)
 
-# %% ../nbs/06_api.ipynb #6e8be2ee
-class Unauthorized(InvoiceLabError):
-    "Missing or wrong `X-API-Key`"
-    code, status = 'unauthorized', 401
-
-class BadRequest(InvoiceLabError, ValueError):
-    "A request the server cannot parse (broken multipart, no `file` part, bad `pages`)"
-    code, status = 'bad_request', 400
-
-class BadOption(InvoiceLabError, ValueError):
-    "A well-formed option that does not fit the document (a page it does not have, an unknown field)"
-    code, status = 'bad_option', 422
-
-class Busy(InvoiceLabError):
-    "More requests are waiting than the queue holds; retry later"
-    code, status = 'busy', 503
-
-class Timeout(InvoiceLabError):
-    "The work took longer than `timeout_s`"
-    code, status = 'timeout', 504
-
-class UploadTimeout(InvoiceLabError):
-    "The client took longer than `timeout_s` to send its upload"
-    code, status = 'upload_timeout', 408
-
-def error_body(code:str, message:str) -> dict: return {'error': {'code': code, 'message': message}}
-
-class ErrorBody(BaseModel):
-    "The body of every error response"
-    error: dict[str, str]
-
 # %% ../nbs/06_api.ipynb #87644064
 def key_ok(given:str|None, expected:str|None) -> bool:
     "Does `given` match `expected` (constant time)? With no `expected` key every request passes"
@@ -105,98 +69,6 @@ def check_bind(host:str, settings:ApiSettings):
     if not settings.api_key and not is_loopback(host):
         raise UnsafeBind(f'refusing to listen on {host} without an API key: set INVOICE_LAB_API_KEY '
                          '(or bind to 127.0.0.1)')
-
-# %% ../nbs/06_api.ipynb #20d58e1a
-ALIASES = {'image/jpg': 'image/jpeg', 'image/pjpeg': 'image/jpeg', 'image/x-png': 'image/png',
-           'image/tif': 'image/tiff', 'image/x-ms-bmp': 'image/bmp', 'application/x-pdf': 'application/pdf'}
-GENERIC = {'', 'application/octet-stream', 'binary/octet-stream'}
-
-def check_type(data:bytes, declared:str|None=None) -> str:
-    "The sniffed MIME type of `data`; `UnsupportedDocument` if unknown or if it contradicts `declared`"
-    if not data: raise EmptyDocument('the upload is empty (0 bytes)')
-    mime = sniff_mime(data)
-    if mime is None: raise UnsupportedDocument(f'not a PDF, JPEG, PNG, TIFF, WebP or BMP (starts with {data[:8]!r})')
-    said = (declared or '').split(';')[0].strip().lower()
-    said = ALIASES.get(said, said)
-    if said not in GENERIC and said != mime:
-        raise UnsupportedDocument(f'the content type says {said} but the bytes are {mime}')
-    return mime
-
-# %% ../nbs/06_api.ipynb #cc2e6494
-MULTIPART_SLACK = 16_384
-"Bytes a multipart body may carry beyond `max_bytes` (boundaries and part headers around the file)"
-
-async def read_body(request, limit:int, slack:int=0) -> bytes:
-    "The request body, refused with `DocumentTooLarge` as soon as it exceeds `limit` (+ `slack`) bytes"
-    cl = request.headers.get('content-length', '')
-    if cl.isdigit() and int(cl) > limit + slack: raise DocumentTooLarge(f'the upload is {int(cl)} bytes, over the limit of {limit}')
-    buf = bytearray()
-    async for chunk in request.stream():
-        buf += chunk
-        if len(buf) > limit + slack: raise DocumentTooLarge(f'the upload is over the limit of {limit} bytes')
-    return bytes(buf)
-
-EXT_FILENAME = re.compile(r"""filename\*\s*=\s*"?([\w!#$%&+^`{}~-]*)'[^']*'([^";\s]+)""", re.I)
-"An RFC 5987 `filename*=charset'lang'percent-encoded` parameter"
-
-def ext_filename(disposition:str) -> str|None:
-    "The file name of an RFC 5987 `filename*` parameter in a `Content-Disposition`, decoded; `None` if there is none"
-    import codecs
-    from urllib.parse import unquote
-    if not (m := EXT_FILENAME.search(disposition)): return None
-    try: charset = codecs.lookup(m[1] or 'utf-8').name
-    except LookupError: charset = 'utf-8'
-    return unquote(m[2], encoding=charset, errors='replace')
-
-class UploadParser(MultiPartParser):
-    "Starlette's multipart parser, also taking a part named only by `filename*` (python-multipart ignores it) as a file"
-    def on_headers_finished(self):
-        cd = self._current_part.content_disposition or b''
-        name = None if b'filename' in parse_options_header(cd)[1] else ext_filename(cd.decode('latin-1'))
-        if name is not None: self._current_part.content_disposition = cd + b'; filename="upload"'
-        super().on_headers_finished()
-        if name is not None: self._current_part.file.filename = name
-
-async def read_upload(request, limit:int) -> tuple[bytes, str|None, str|None]:
-    "`(bytes, declared content type, file name)` of the document in a multipart `file` part or a raw body"
-    from starlette.datastructures import Headers
-    body = await read_body(request, limit, MULTIPART_SLACK)
-    ctype = request.headers.get('content-type', '')
-    if not ctype.lower().startswith('multipart/form-data'):
-        if len(body) > limit: raise DocumentTooLarge(f'the upload is {len(body)} bytes, over the limit of {limit}')
-        return body, ctype or None, request.headers.get('x-filename')
-    async def _once():
-        yield body
-    parser = UploadParser(Headers(raw=request.headers.raw), _once(), max_files=1, max_fields=8)
-    parser.spool_max_size = len(body) + 1
-    try: form = await parser.parse()
-    except MultiPartException as e: raise BadRequest(f'cannot parse the multipart body: {e}') from None
-    up = form.get('file')
-    if up is None or isinstance(up, str): raise BadRequest("the multipart body has no 'file' part")
-    data = await up.read()
-    await form.close()
-    if len(data) > limit: raise DocumentTooLarge(f'the file is {len(data)} bytes, over the limit of {limit}')
-    return data, up.content_type, up.filename
-
-# %% ../nbs/06_api.ipynb #c2adce7b
-def parse_pages(spec:str|None, n:int) -> list[int]|None:
-    "0-based page indices selected by `spec` (1-based ranges like `1-3,5`) in a document of `n` pages"
-    if not spec: return None
-    out = []
-    for part in spec.split(','):
-        a, _, b = part.strip().partition('-')
-        if not a.isdigit() or (b and not b.isdigit()): raise BadRequest(f"bad pages {spec!r}: use numbers and ranges like '1-3,5'")
-        lo, hi = int(a), int(b or a)
-        if not 1 <= lo <= hi <= n: raise BadOption(f'pages {part.strip()!r} out of range: the document has {n} page(s)')
-        out += [i-1 for i in range(lo, hi+1) if i-1 not in out]
-    return out
-
-def parse_fields(spec:str|None) -> list[str]|None:
-    "Field names in `spec` (comma separated), checked against `FIELDS`"
-    if not spec: return None
-    names = [f.strip() for f in spec.split(',') if f.strip()]
-    if bad := [f for f in names if f not in FIELDS]: raise BadOption(f'unknown field(s) {bad}; known: {", ".join(FIELDS)}')
-    return names
 
 # %% ../nbs/06_api.ipynb #bec822e7
 def read_limited(data:bytes, name:str|None, settings:ApiSettings, pages:str|None=None) -> Document:
@@ -233,64 +105,6 @@ def render_page(data:bytes, settings:ApiSettings, page:int=0, max_side:int=1600)
     im.thumbnail((max_side, max_side))
     buf = io.BytesIO(); im.save(buf, 'PNG')
     return buf.getvalue(), pg
-
-# %% ../nbs/06_api.ipynb #67a372d6
-class Cancelled(BaseException):
-    "Raised inside a worker thread whose request has timed out, so that it stops working for nobody"
-
-@lru_cache(maxsize=None)
-def _libc():
-    try: return ctypes.CDLL('libc.so.6')
-    except OSError: return None
-
-def release_memory():
-    "Hand memory that was freed back to the OS (glibc keeps it in its heaps otherwise, so a big page raises RSS for good)"
-    if (libc := _libc()) is not None and hasattr(libc, 'malloc_trim'): libc.malloc_trim(0)
-
-class Job:
-    "A call that another thread can stop: `stop` raises `Cancelled` in the thread running it at its next Python instruction"
-    def __init__(self, fn, *args, **kwargs):
-        self.fn, self.args, self.kwargs, self.thread, self.lock = fn, args, kwargs, None, threading.Lock()
-
-    def __call__(self):
-        with self.lock: self.thread = threading.get_ident()
-        try: return self.fn(*self.args, **self.kwargs)
-        finally:
-            with self.lock: self.thread = None
-            release_memory()
-
-    def stop(self) -> bool:
-        "Ask the running call to stop; `False` when it is not running (not started yet, or done)"
-        with self.lock:
-            if self.thread is None: return False
-            return ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread), ctypes.py_object(Cancelled)) == 1
-
-class Runner:
-    "A bounded thread pool for CPU work with a queue cap and a per-job timeout that stops the job"
-    def __init__(self, workers:int=2, queue:int=16, timeout_s:float=120.):
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='invoice-lab')
-        self.slots, self.queue, self.timeout_s = asyncio.Semaphore(queue), queue, timeout_s
-        self.stopping:set[asyncio.Task] = set()
-
-    async def run(self, fn, *args, **kwargs):
-        "Run `fn(*args, **kwargs)` in the pool; `Busy` when the queue is full, `Timeout` past `timeout_s` (and the job is stopped)"
-        if self.slots.locked(): raise Busy(f'{self.queue} documents are already in progress; retry in a few seconds')
-        async with self.slots:
-            job = Job(fn, *args, **kwargs)
-            fut = self.pool.submit(job)
-            try: return await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout_s)
-            except asyncio.TimeoutError:
-                fut.cancel()
-                task = asyncio.create_task(self._stop(job))
-                self.stopping.add(task); task.add_done_callback(self.stopping.discard)
-                raise Timeout(f'the document took longer than {self.timeout_s:g} s') from None
-
-    @staticmethod
-    async def _stop(job:Job, every:float=0.2):
-        "Stop `job`, again until it has ended: an exception raised while the thread runs a `gc` callback is lost"
-        while job.stop(): await asyncio.sleep(every)
-
-    def close(self): self.pool.shutdown(wait=False, cancel_futures=True)
 
 # %% ../nbs/06_api.ipynb #8e5e9aa6
 def tiny_receipt() -> bytes:

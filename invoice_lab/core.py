@@ -4,9 +4,9 @@
 
 # %% ../nbs/00_core.ipynb #29202079
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, os
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # %% auto #0

@@ -4,7 +4,6 @@
 
 # %% ../nbs/02b_einvoice.ipynb #2b1ed03f
 from __future__ import annotations
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from .core import *
 from .contract import *

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from importlib.resources import files
 from itertools import accumulate
 from pathlib import Path
-from typing import Optional
-from pydantic import BaseModel, Field as PField
 from .core import *
 from .contract import *
 from .text import *

@@ -7,9 +7,7 @@ from __future__ import annotations
 import gzip, math, pickle, random, re
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from difflib import SequenceMatcher
-from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from .core import *

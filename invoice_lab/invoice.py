@@ -6,8 +6,7 @@
 from __future__ import annotations
 import re
 from dataclasses import dataclass
-from decimal import Decimal
-from functools import lru_cache, cached_property
+from functools import cached_property
 from itertools import product
 from .core import *
 from .contract import *

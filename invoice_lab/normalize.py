@@ -5,7 +5,7 @@
 # %% ../nbs/03_normalize.ipynb #54940dd1
 from __future__ import annotations
 import datetime as dt, re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from .core import *
 from .contract import *
