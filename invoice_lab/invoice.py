@@ -14,9 +14,9 @@ from .keys import *
 from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code, amount_in, date_in, number_in
 
 # %% auto #0
-__all__ = ['INVOICE_FIELDS', 'read_invoice', 'Phrase', 'phrases', 'Reading', 'label_candidates', 'choose_amounts', 'letterhead',
-           'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns', 'extract_line_items',
-           'extract_invoice_fields']
+__all__ = ['NEAR_ROWS', 'INVOICE_FIELDS', 'read_invoice', 'Phrase', 'phrases', 'Reading', 'label_candidates', 'choose_amounts',
+           'letterhead', 'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns',
+           'extract_line_items', 'extract_invoice_fields']
 
 # %% ../nbs/02a_invoice.ipynb #793484f1
 @dataclass
@@ -74,21 +74,24 @@ def _below(rows, r:int, box:Box, depth:int=3):
         under = [q for q in rr if min(q.box.x1, box.x1) - max(q.box.x0, box.x0) > 0]
         if under: yield under[0]
 
-def _right(flat:list[Phrase], p:Phrase):
-    "Phrases to the right of `p` whose boxes overlap it vertically (also across rows), nearest first"
+NEAR_ROWS = 3
+"Rows either side of a label's row where a phrase may still overlap it vertically"
+
+def _right(near:dict[int, list[Phrase]], r:int, p:Phrase):
+    "Phrases to the right of `p` (in row `r`) whose boxes overlap it vertically (also across rows), nearest first"
     h = min(p.box.height, 1e9)
-    return sorted((q for q in flat if q.box.x0 >= p.box.x1 - 1 and q is not p and
+    return sorted((q for k in range(r - NEAR_ROWS, r + NEAR_ROWS + 1) for q in near.get(k, ()) if q.box.x0 >= p.box.x1 - 1 and q is not p and
                    min(q.box.y1, p.box.y1) - max(q.box.y0, p.box.y0) >= .5*min(h, q.box.height)), key=lambda q: q.box.x0)
 
 # %% ../nbs/02a_invoice.ipynb #560c0008
-def _sources(rows, flat, r:int, j:int, end:int, inline_only:bool, weak:bool, rightmost:bool=False):
+def _sources(rows, near, r:int, j:int, end:int, inline_only:bool, weak:bool, rightmost:bool=False):
     "Where the value of a label ending at `end` in phrase `rows[r][j]` may be: (text, phrase, start, how, weight)"
     p = rows[r][j]
     rest = p.text[end:]
     start = end + len(rest) - len(rest.lstrip(' :#.-–|'))
     if p.text[start:].strip(): yield p.text[start:], p, start, 'inline', 1.0
     if inline_only or (weak and p.text[start:].strip(' :')): return
-    right = [q for q in _right(flat, p) if q.box.x0 - p.box.x1 < 60*p.h]
+    right = [q for q in _right(near, r, p) if q.box.x0 - p.box.x1 < 60*p.h]
     for k, q in enumerate(right[::-1] if rightmost else right): yield q.text, q, 0, 'right', .95 - .02*k
     below = list(_below(rows, r, p.box, 4 if rightmost else 2))
     if rightmost:
@@ -151,7 +154,7 @@ def label_candidates(doc:Document, skip:set=frozenset()) -> list[Reading]:
     out = []
     for page in doc.pages:
         rows = phrases(page)
-        flat = [p for r, row in enumerate(rows) if (page.index, r) not in skip for p in row]
+        near = {r: row for r, row in enumerate(rows) if (page.index, r) not in skip}
         for r, row in enumerate(rows):
             if (page.index, r) in skip: continue
             for j, p in enumerate(row):
@@ -173,7 +176,7 @@ def label_candidates(doc:Document, skip:set=frozenset()) -> list[Reading]:
                                 out.append(Reading(field, raw, ' '.join(raw.split()), .8*base, page.index, Box.around(q.box for q in qs), how))
                             continue
                     inline_only = (kind == 'weak' and field == 'invoice_number') or field in ('customer', 'vendor')
-                    for text, q, off, how, wt in _sources(rows, flat, r, j, e, inline_only, kind == 'weak', field in AMOUNT_FIELDS):
+                    for text, q, off, how, wt in _sources(rows, near, r, j, e, inline_only, kind == 'weak', field in AMOUNT_FIELDS):
                         if (got := _read(field, text, hints, kind == 'weak')) is None: continue
                         raw, value, at = got
                         ws = _words_of(q, off + at, off + at + len(raw))
