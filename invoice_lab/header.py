@@ -111,7 +111,7 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
     "The candidates of every kind in phrase `p` with context `ctx`"
     t, pg, out = p.text, ctx['page'], []
     def add(kind, a, b, text, value, **f):
-        out.append(Candidate(kind, text, value, pg, _span_box(p, a, b), {**ctx, **_keys('own', t[:a]), **_shape(text), **f}))
+        out.append(Candidate(kind, text, value, pg, _span_box(p, a, b), {**ctx, **_keys('own', t[:a]), **_keys('self', text), **_shape(text), **f}))
     dates = sorted(find_dates(t), key=lambda s: (s.start, -len(s.text)))
     for k, s in enumerate(dates):
         if k and s.start < dates[k-1].end: continue

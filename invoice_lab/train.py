@@ -52,7 +52,7 @@ def cpu_fit(pairs:list[tuple[Document, dict]], seed:int=0, use_xml:bool=False):
     "Train the CPU extractor's models on `pairs`; return `predict(doc) -> Result` through the pipeline"
     from invoice_lab import fields, header
     from invoice_lab.pipeline import extract, is_digital
-    receipts = [(d, lab) for d, lab in pairs if not is_digital(d)]
+    receipts = [(d, lab) for d, lab in pairs if not is_digital(d) and lab.get('vendor_address')]
     models = {'header': header.train_header(pairs, seed), 'receipt': fields.train_model(receipts, seed) if receipts else False}
     predict = lambda doc: extract(doc, model=models, use_xml=use_xml)
     predict.models = models
