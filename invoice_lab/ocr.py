@@ -8,6 +8,7 @@ import io, json, os, re, warnings
 from functools import lru_cache
 from pathlib import Path
 from .core import *
+from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
 
 # %% auto #0
 __all__ = ['MIMES', 'MAX_PIXELS', 'DPI', 'SCAN_MAX_WORDS', 'ENGINES', 'PADDLE_MODELS', 'sniff_mime', 'reading_order',
@@ -207,18 +208,30 @@ def _boxes_words(doc:Document, page:Page) -> list[Word]:
         raise EngineUnavailable(f"the 'boxes' engine reads SROIE ground truth: {p} not found")
     return read_boxes(p)
 
-def run_ocr(doc:Document, engine:str='auto') -> Document:
-    "OCR every page of `doc` that has no words yet with `engine` (by name); returns `doc`"
+def _ocr_page(eng:Engine, p:Page, orient:bool=True) -> str:
+    "Fill `p.words` (page units, as sent) with `eng`'s OCR of its image, turned upright first if `orient`; what orientation found"
+    im, sx, sy, why = p.image, p.width/p.image.width, p.height/p.image.height, 'not checked'
+    if orient:
+        o = find_orientation(im)
+        p.rotation, p.skew, why = o.rotation, None if o.rotation is None else o.skew, o.reason
+        im = turn_upright(im, o)
+        if o.rotation in (90, 270): sx, sy = sy, sx
+    p.words = [w.model_copy(update={'box': to_sent(p, w.box)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
+    return why
+
+def run_ocr(doc:Document, engine:str='auto', orient:bool=True) -> Document:
+    "OCR every page of `doc` that has no words yet with `engine` (by name), turning pages upright first if `orient`; returns `doc`"
     todo = [p for p in doc.pages if not p.words and p.has_image]
     if engine == 'pdf-text' or not todo: return doc
     if engine == 'boxes':
         for p in todo: p.words = _boxes_words(doc, p)
         return doc
     eng = get_engine(engine)
-    for p in todo:
-        if p.image is None: raise ValueError(f'page {p.index} of {doc.source} has no image in memory; read it again')
-        p.words = layout(eng.segments(p.image), p.width/p.image.width, p.height/p.image.height, eng.name)
+    if missing := [p.index for p in todo if p.image is None]:
+        raise ValueError(f'page {missing[0]} of {doc.source} has no image in memory; read it again')
+    why = [f'page {p.index}: {_ocr_page(eng, p, orient)}' for p in todo]
     doc.meta['ocr'] = f'{eng.name} {eng.version}'
+    if orient: doc.meta['orientation'] = '; '.join(why)
     return doc
 
 # %% ../nbs/01_ocr.ipynb #3f951112
@@ -246,25 +259,26 @@ def layout(segments:list[list[Word]], sx:float=1., sy:float|None=None, source:st
     return [upd(w, n) for n, ws in enumerate(lines) for w in ws]
 
 # %% ../nbs/01_ocr.ipynb #4a5943bd
-def cache_path(sha256:str, engine:str|Engine) -> Path:
+def cache_path(sha256:str, engine:str|Engine, orient:bool=True) -> Path:
     "The cache file of the document with hash `sha256` read with `engine` (a name, or an engine with its settings)"
     eng = engine if isinstance(engine, Engine) else get_engine(engine)
-    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings], sort_keys=True).encode())
+    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION], sort_keys=True).encode())
     return cache_dir()/'ocr'/eng.name/key[:2]/f'{key}.json'
 
-def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=True, name:str|None=None, **limits) -> Document:
-    "Read `src` and OCR the pages that need it with `engine`, using the on-disk cache"
+def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=True, name:str|None=None, orient:bool=True,
+                  **limits) -> Document:
+    "Read `src` and OCR the pages that need it with `engine` (turned upright first if `orient`), using the on-disk cache"
     doc = src if isinstance(src, Document) else read_document(src, name=name, **limits)
     needs_ocr = any(p.has_image and not p.words for p in doc.pages)
-    if not (cache and needs_ocr and engine not in ('pdf-text', 'boxes')): return run_ocr(doc, engine)
-    path = cache_path(doc.sha256, engine)
+    if not (cache and needs_ocr and engine not in ('pdf-text', 'boxes')): return run_ocr(doc, engine, orient)
+    path = cache_path(doc.sha256, engine, orient)
     if path.exists():
         hit = Document.from_json(path.read_text())
         hit.source = doc.source
         for a, b in zip(doc.pages, hit.pages):
             if a.image is not None: b.with_image(a.image)
         return hit
-    run_ocr(doc, engine)
+    run_ocr(doc, engine, orient)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f'.{os.getpid()}.tmp')
     tmp.write_text(doc.to_json()); tmp.replace(path)

@@ -12,7 +12,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['PROBE_SIDE', 'MAX_SKEW', 'MIN_SKEW', 'MIN_LINES', 'MIN_AGREE', 'CLS_SURE', 'ORIENT_VERSION', 'upright_size',
-           'to_sent', 'to_upright', 'upright_page', 'upright', 'Orientation', 'find_orientation', 'turn_upright']
+           'to_sent', 'to_upright', 'upright_page', 'upright', 'as_sent', 'Orientation', 'find_orientation',
+           'turn_upright']
 
 # %% ../nbs/01a_orient.ipynb #cd9ec12a
 def _turned_size(w:float, h:float, a:float) -> tuple[float, float]:
@@ -65,7 +66,15 @@ def upright(doc:Document) -> Document:
     if not any(_angle(p) for p in doc.pages): return doc
     return doc.model_copy(update={'pages': [upright_page(p) for p in doc.pages]})
 
-# %% ../nbs/01a_orient.ipynb #5c417a8e
+# %% ../nbs/01a_orient.ipynb #1138e43f
+def as_sent(doc:Document, found):
+    "A result part (a `Field`, `LineItem` or `None`, or a dict, list or tuple of them) with its `box` moved from the upright frame of its page to the page as sent"
+    if isinstance(found, dict): return {k: as_sent(doc, v) for k, v in found.items()}
+    if isinstance(found, (list, tuple)): return type(found)(as_sent(doc, v) for v in found)
+    if found is None or found.box is None or not 0 <= found.page < len(doc.pages): return found
+    return found.model_copy(update={'box': to_sent(doc.pages[found.page], Box.from_list(found.box)).as_list()})
+
+# %% ../nbs/01a_orient.ipynb #4cae2009
 PROBE_SIDE = 640
 "The detector sees the page scaled so its longer side is this many pixels when finding the orientation"
 MAX_SKEW, MIN_SKEW = 15., 0.5
@@ -82,7 +91,7 @@ class Orientation(BaseModel):
     lines: int = 0
     reason: str = ''
 
-# %% ../nbs/01a_orient.ipynb #09e167c6
+# %% ../nbs/01a_orient.ipynb #dda370f9
 def _models():
     "rapidocr's loaded detector, classifier and recogniser (shared with the OCR engine)"
     from invoice_lab.ocr import get_engine
@@ -105,7 +114,7 @@ def _probe(im:Image.Image) -> tuple[Image.Image, list]:
     quads, _ = det.postprocess_op(det.session(x), (small.height, small.width))
     return small, list(quads)
 
-# %% ../nbs/01a_orient.ipynb #a24a0bca
+# %% ../nbs/01a_orient.ipynb #b0e4829d
 def _axis(quads) -> tuple[float, float, list]:
     "The text axis of `quads` in degrees (-90–90, y down), how well they agree on it (0–1), and the line-like quads, longest first"
     sx = sy = tot = 0.; lines = []
@@ -117,7 +126,7 @@ def _axis(quads) -> tuple[float, float, list]:
     if not lines: return 0., 0., []
     return math.degrees(math.atan2(sy, sx))/2, math.hypot(sx, sy)/tot, [q for _, q in sorted(lines, key=lambda t: -t[0])]
 
-# %% ../nbs/01a_orient.ipynb #46ab3d8d
+# %% ../nbs/01a_orient.ipynb #cb586132
 def _crops(small:Image.Image, quads:list, a:float, n:int=12) -> list:
     "Pixels (BGR) of the `n` first `quads` of `small` after turning it `a` degrees counter-clockwise"
     turned = small.rotate(a, expand=True, fillcolor='white', resample=Image.BILINEAR) if a else small
@@ -140,7 +149,7 @@ def _upside_down(crops:list) -> tuple[bool, str]:
     up, down = (float(np.mean(rec(TextRecInput(img=cs)).scores)) for cs in (some, [np.ascontiguousarray(c[::-1, ::-1]) for c in some]))
     return down > up, f'classifier unsure ({vote:+.2f}); recogniser {up:.2f} as is, {down:.2f} turned'
 
-# %% ../nbs/01a_orient.ipynb #64c4b545
+# %% ../nbs/01a_orient.ipynb #37119ddb
 def find_orientation(im:Image.Image) -> Orientation:
     "How `im` is turned: the quarter turns and skew that make its text upright, or `rotation=None` when it shows no text lines"
     small, quads = _probe(im)
