@@ -320,6 +320,7 @@ class RapidOCREngine(Engine):
                                     'EngineConfig.onnxruntime.inter_op_num_threads': 1})
 
     def segments(self, im) -> list[list[Word]]:
+        if min(im.size) < 16: return []  # no text fits, and rapidocr's resize fails on it
         r = self.ocr(im)
         if r.txts is None or not len(r.txts): return []
         wr, j, out = list(r.word_results or []), 0, []
