@@ -24,7 +24,8 @@ from ocr_metrics import word_recall, char_errors
 HERE = Path(__file__).parent
 
 BEFORE = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000, 'Det.box_thresh': 0.5,
-          'Det.unclip_ratio': 1.6, 'Det.limit_type': 'min', 'Det.limit_side_len': 736, 'Rec.rec_batch_num': 6}
+          'Det.unclip_ratio': 1.6, 'Det.limit_type': 'min', 'Det.limit_side_len': 736, 'Rec.rec_batch_num': 6,
+          'Rec.rec_img_shape': [3, 48, 320]}
 SETTINGS = {
     'before': dict(params=BEFORE, orient=False),
     'before+orient': dict(params=BEFORE, orient=True),
@@ -32,7 +33,11 @@ SETTINGS = {
     'det1280max': dict(params={**BEFORE, 'Det.limit_type': 'max', 'Det.limit_side_len': 1280}, orient=False),
     'rec_batch16': dict(params={**BEFORE, 'Rec.rec_batch_num': 16}, orient=False),
     'arena': dict(params={**BEFORE, 'EngineConfig.onnxruntime.enable_cpu_mem_arena': True}, orient=False),
+    'after': dict(params={}, orient=True),
+    'after-no-orient': dict(params={}, orient=False),
     '1thread': dict(params=BEFORE, orient=False, threads=1),
+    'rec_w160': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False),
+    'rec_w160_1thread': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False, threads=1),
 }
 "Named rapidocr settings tried against each other (engine params, orientation step on/off, OCR threads)"
 
@@ -70,6 +75,8 @@ def use_setting(name:str) -> bool:
     "Make `get_engine('rapidocr')` in this process the engine of `SETTINGS[name]`; whether it turns pages upright"
     from invoice_lab import ocr
     s = SETTINGS[name]
+    if name.startswith('before'):   # as before issue 11: rapidocr's own float64 normalisation, no digit clean-up
+        ocr._det_float32, ocr.fix_digits = (lambda: None), (lambda t: t)
     eng = ocr.RapidOCREngine(s['params'])
     ocr._engine = lambda _: eng
     return s['orient']

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from .core import *
 from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
+from .ocrfix import fix_digits, FIX_VERSION
 
 # %% auto #0
 __all__ = ['MIMES', 'MAX_PIXELS', 'DPI', 'SCAN_MAX_WORDS', 'ENGINES', 'PADDLE_MODELS', 'sniff_mime', 'reading_order',
@@ -209,14 +210,14 @@ def _boxes_words(doc:Document, page:Page) -> list[Word]:
     return read_boxes(p)
 
 def _ocr_page(eng:Engine, p:Page, orient:bool=True) -> str:
-    "Fill `p.words` (page units, as sent) with `eng`'s OCR of its image, turned upright first if `orient`; what orientation found"
+    "Fill `p.words` (page units, as sent; digit look-alikes fixed in amounts and dates) with `eng`'s OCR of its image, turned upright first if `orient`; what orientation found"
     im, sx, sy, why = p.image, p.width/p.image.width, p.height/p.image.height, 'not checked'
     if orient:
         o = find_orientation(im)
         p.rotation, p.skew, why = o.rotation, None if o.rotation is None else o.skew, o.reason
         im = turn_upright(im, o)
         if o.rotation in (90, 270): sx, sy = sy, sx
-    p.words = [w.model_copy(update={'box': to_sent(p, w.box)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
+    p.words = [w.model_copy(update={'box': to_sent(p, w.box), 'text': fix_digits(w.text)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
     return why
 
 def run_ocr(doc:Document, engine:str='auto', orient:bool=True) -> Document:
@@ -262,7 +263,7 @@ def layout(segments:list[list[Word]], sx:float=1., sy:float|None=None, source:st
 def cache_path(sha256:str, engine:str|Engine, orient:bool=True) -> Path:
     "The cache file of the document with hash `sha256` read with `engine` (a name, or an engine with its settings)"
     eng = engine if isinstance(engine, Engine) else get_engine(engine)
-    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION], sort_keys=True).encode())
+    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION, FIX_VERSION], sort_keys=True).encode())
     return cache_dir()/'ocr'/eng.name/key[:2]/f'{key}.json'
 
 def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=True, name:str|None=None, orient:bool=True,
@@ -302,11 +303,21 @@ def _ort_no_spinning():
     opts.no_spinning = True
     OrtInferSession._init_sess_opts = staticmethod(opts)
 
+def _det_float32():
+    "Make rapidocr's detector normalise the page in float32 (its mean/std arrays are float64, which doubles the work)"
+    import numpy as np
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+    if getattr(DetPreProcess.normalize, 'float32', False): return
+    def normalize(self, img):
+        return (img.astype(np.float32)*np.float32(self.scale) - self.mean.astype(np.float32))/self.std.astype(np.float32)
+    normalize.float32 = True
+    DetPreProcess.normalize = normalize
+
 class RapidOCREngine(Engine):
     "rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime), words with their own boxes"
     name = 'rapidocr'
     settings = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000,
-                'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6}
+                'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6, 'Rec.rec_img_shape': [3, 48, 160]}
     def __init__(self, settings:dict|None=None):
         self.settings = {**type(self).settings, **(settings or {})}
         try:
@@ -314,7 +325,7 @@ class RapidOCREngine(Engine):
             from rapidocr._version import __version__
         except ImportError as e: raise EngineUnavailable(f'rapidocr is not installed ({e}): pip install "rapidocr>=3.10,<4" onnxruntime') from None
         self.version = __version__
-        _ort_no_spinning()
+        _ort_no_spinning(); _det_float32()
         self.ocr = RapidOCR(params={**self.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,
                                     'EngineConfig.onnxruntime.intra_op_num_threads': ocr_threads(),
                                     'EngineConfig.onnxruntime.inter_op_num_threads': 1})

@@ -11,7 +11,7 @@ from PIL import Image
 from .core import *
 
 # %% auto #0
-__all__ = ['PROBE_SIDE', 'MAX_SKEW', 'MIN_SKEW', 'MIN_LINES', 'MIN_AGREE', 'CLS_SURE', 'ORIENT_VERSION', 'upright_size',
+__all__ = ['PROBE_SIDES', 'MAX_SKEW', 'MIN_SKEW', 'MIN_LINES', 'MIN_AGREE', 'CLS_SURE', 'ORIENT_VERSION', 'upright_size',
            'to_sent', 'to_upright', 'upright_page', 'upright', 'as_sent', 'Orientation', 'find_orientation',
            'turn_upright']
 
@@ -74,9 +74,9 @@ def as_sent(doc:Document, found):
     if found is None or found.box is None or not 0 <= found.page < len(doc.pages): return found
     return found.model_copy(update={'box': to_sent(doc.pages[found.page], Box.from_list(found.box)).as_list()})
 
-# %% ../nbs/01a_orient.ipynb #4cae2009
-PROBE_SIDE = 640
-"The detector sees the page scaled so its longer side is this many pixels when finding the orientation"
+# %% ../nbs/01a_orient.ipynb #e79a503b
+PROBE_SIDES = (640, 1280)
+"The detector sees the page scaled so its longer side is this many pixels when finding the orientation; the larger only if the smaller shows too few lines (small print on a big scan)"
 MAX_SKEW, MIN_SKEW = 15., 0.5
 "Skew (degrees) undone before OCR: at most `MAX_SKEW`; below `MIN_SKEW` the page is left as it is"
 MIN_LINES, MIN_AGREE, CLS_SURE = 3, 0.7, 0.6
@@ -102,14 +102,14 @@ def _bgr(im):
     import numpy as np
     return np.ascontiguousarray(np.asarray(im.convert('RGB'))[:, :, ::-1])
 
-def _probe(im:Image.Image) -> tuple[Image.Image, list]:
-    "`im` scaled to `PROBE_SIDE` and the detector's quads on it (none if the image is too thin to hold text)"
+def _probe(im:Image.Image, side:int) -> tuple[Image.Image, list]:
+    "`im` scaled so its longer side is at most `side`, and the detector's quads on it (none if the image is too thin to hold text)"
     from rapidocr.ch_ppocr_det.utils import DetPreProcess
-    z = min(1., PROBE_SIDE/max(im.size))
+    z = min(1., side/max(im.size))
     small = im.convert('RGB').resize((max(1, round(im.width*z)), max(1, round(im.height*z))), Image.BILINEAR) if z < 1 else im.convert('RGB')
     if min(small.size) < 16: return small, []
     det = _models()[0]
-    x = DetPreProcess(PROBE_SIDE, 'max', det.mean, det.std)(_bgr(small))
+    x = DetPreProcess(side, 'max', det.mean, det.std)(_bgr(small))
     if x is None: return small, []
     quads, _ = det.postprocess_op(det.session(x), (small.height, small.width))
     return small, list(quads)
@@ -152,8 +152,10 @@ def _upside_down(crops:list) -> tuple[bool, str]:
 # %% ../nbs/01a_orient.ipynb #37119ddb
 def find_orientation(im:Image.Image) -> Orientation:
     "How `im` is turned: the quarter turns and skew that make its text upright, or `rotation=None` when it shows no text lines"
-    small, quads = _probe(im)
-    theta, agree, lines = _axis(quads)
+    for side in PROBE_SIDES:
+        small, quads = _probe(im, side)
+        theta, agree, lines = _axis(quads)
+        if len(lines) >= MIN_LINES and agree >= MIN_AGREE or max(im.size) <= side: break
     if len(lines) < MIN_LINES or agree < MIN_AGREE:
         return Orientation(lines=len(lines), reason=f'unknown: {len(lines)} text lines, direction agreement {agree:.2f}')
     crops = _crops(small, lines, theta)
