@@ -12,10 +12,11 @@ from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
 from .ocrfix import fix_digits, FIX_VERSION
 
 # %% auto #0
-__all__ = ['MIMES', 'MAX_PIXELS', 'DPI', 'SCAN_MAX_WORDS', 'ENGINES', 'PADDLE_MODELS', 'sniff_mime', 'reading_order',
-           'order_words', 'read_document', 'Engine', 'engine_names', 'get_engine', 'split_words', 'read_boxes',
-           'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_threads', 'RapidOCREngine',
-           'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine', 'words_table']
+__all__ = ['MIMES', 'MAX_PIXELS', 'DPI', 'SCAN_MAX_WORDS', 'BARE_IMAGES', 'ENGINES', 'PADDLE_MODELS', 'sniff_mime',
+           'reading_order', 'order_words', 'read_document', 'Engine', 'engine_names', 'get_engine', 'split_words',
+           'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_threads',
+           'RapidOCREngine', 'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine',
+           'words_table']
 
 # %% ../nbs/01_ocr.ipynb #a7c137bd
 MIMES = {'application/pdf': 'pdf', 'image/jpeg': 'image', 'image/png': 'image', 'image/tiff': 'image',
@@ -72,14 +73,24 @@ DPI = 200
 SCAN_MAX_WORDS = 30
 "A page mostly covered by images with fewer words than this in its text layer is treated as a scan"
 
-def _usable(page, words:list[Word]) -> bool:
-    "Does `page`'s text layer hold its real text (not empty, not unmapped glyphs, not a stamp on a scan)?"
+BARE_IMAGES = 0.25
+"A page with a text layer is also OCRed when images without text over them cover this share of it (a photo pasted in)"
+
+def _text_layer(page, words:list[Word]) -> tuple[str, str]:
+    """How to read PDF `page` whose text layer has `words`, and why: 'text' (the text layer holds its real text), 'ocr'
+    (empty, unmapped glyphs, or a stamp on a scan) or 'both' (a text layer beside images it does not cover)"""
+    import pymupdf
     text = ''.join(w.text for w in words)
-    if sum(c.isalnum() for c in text) < 3 or text.count('\ufffd') > 0.1*len(text): return False
-    if len(words) >= SCAN_MAX_WORDS: return True
-    area = page.rect.width*page.rect.height
-    covered = sum(abs((x1 - x0)*(y1 - y0)) for x0, y0, x1, y1 in (i['bbox'] for i in page.get_image_info()))
-    return covered < 0.5*area
+    if sum(c.isalnum() for c in text) < 3 or text.count('\ufffd') > 0.1*len(text):
+        return 'ocr', f'OCR: no usable text layer ({len(words)} words)'
+    area = max(page.rect.width*page.rect.height, 1e-9)
+    imgs = [pymupdf.Rect(i['bbox'])*page.rotation_matrix for i in page.get_image_info()]
+    covered = sum(abs(r.width*r.height) for r in imgs)/area
+    if covered >= 0.5 and len(words) < SCAN_MAX_WORDS:
+        return 'ocr', f'OCR: a scan (images cover {covered:.0%}, its text layer has {len(words)} words)'
+    bare = sum(abs(r.width*r.height) for r in imgs if sum(r.contains(pymupdf.Point(w.box.cx, w.box.cy)) for w in words) < 3)/area
+    if bare >= BARE_IMAGES: return 'both', f'text layer and OCR: {len(words)} words beside images covering {bare:.0%} with no text layer'
+    return 'text', f'text layer: {len(words)} words' + (' over a scan (a searchable PDF)' if covered >= 0.5 else '')
 
 def _pdf_words(page) -> list[Word]:
     import pymupdf
@@ -89,7 +100,7 @@ def _pdf_words(page) -> list[Word]:
         words.append(Word(text=t, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), line=ids.setdefault((blk, ln), len(ids)), source='pdf-text'))
     return words
 
-def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI) -> list[Page]:
+def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, why:list|None=None) -> list[Page]:
     import pymupdf
     pymupdf.TOOLS.mupdf_display_errors(False)
     try: pdf = pymupdf.open(stream=data, filetype='pdf')
@@ -106,8 +117,10 @@ def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI) -> list[Pa
             r = pg.rect
             page = Page(index=i, width=r.width, height=r.height, unit='pt')
             words = _pdf_words(pg)
-            if _usable(pg, words): page.words = order_words(words)
-            else:
+            how, reason = _text_layer(pg, words)
+            if why is not None: why.append(reason)
+            if how != 'ocr': page.words = order_words(words)
+            if how != 'text':
                 d = min(dpi, 72*(max_pixels/max(r.width*r.height, 1))**.5)
                 pix = pg.get_pixmap(dpi=int(d), alpha=False)
                 page.with_image(Image.frombytes('RGB', (pix.width, pix.height), pix.samples))
@@ -151,11 +164,14 @@ def read_document(src:str|Path|bytes, name:str|None=None, max_pages:int=500, max
     mime = sniff_mime(data)
     if mime is None:
         raise UnsupportedDocument(f'{source}: not a PDF, JPEG, PNG, TIFF, WebP or BMP (starts with {data[:8]!r})')
-    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi)
+    why = []
+    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi, why)
     else:
         pages = [Page(index=i, width=im.width, height=im.height, unit='px').with_image(im)
                  for i, im in enumerate(_read_image(data, max_pages, max_pixels, mime))]
-    return Document(source=source, sha256=sha256_of(data), kind=MIMES[mime], mime=mime, pages=pages)
+        why = ['OCR: an image']*len(pages)
+    return Document(source=source, sha256=sha256_of(data), kind=MIMES[mime], mime=mime, pages=pages,
+                    meta={'text_source': '; '.join(f'page {i}: {r}' for i, r in enumerate(why))})
 
 # %% ../nbs/01_ocr.ipynb #78a64bf0
 class Engine:
@@ -217,12 +233,20 @@ def _ocr_page(eng:Engine, p:Page, orient:bool=True) -> str:
         p.rotation, p.skew, why = o.rotation, None if o.rotation is None else o.skew, o.reason
         im = turn_upright(im, o)
         if o.rotation in (90, 270): sx, sy = sy, sx
-    p.words = [w.model_copy(update={'box': to_sent(p, w.box), 'text': fix_digits(w.text)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
+    words = [w.model_copy(update={'box': to_sent(p, w.box), 'text': fix_digits(w.text)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
+    if p.words:  # text layer and OCR: keep the text layer, add what OCR read outside it
+        n = 1 + max(w.line for w in p.words)
+        words = order_words(p.words + [w.model_copy(update={'line': w.line + n}) for w in words if not any(w.box.overlaps(t.box) for t in p.words)])
+    p.words = words
     return why
+
+def _needs_ocr(p:Page) -> bool:
+    "Has page `p` an image and no words yet but those of a text layer?"
+    return p.has_image and all(w.source == 'pdf-text' for w in p.words)
 
 def run_ocr(doc:Document, engine:str='auto', orient:bool=True) -> Document:
     "OCR every page of `doc` that has no words yet with `engine` (by name), turning pages upright first if `orient`; returns `doc`"
-    todo = [p for p in doc.pages if not p.words and p.has_image]
+    todo = [p for p in doc.pages if _needs_ocr(p)]
     if engine == 'pdf-text' or not todo: return doc
     if engine == 'boxes':
         for p in todo: p.words = _boxes_words(doc, p)
@@ -270,7 +294,7 @@ def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=Tru
                   **limits) -> Document:
     "Read `src` and OCR the pages that need it with `engine` (turned upright first if `orient`), using the on-disk cache"
     doc = src if isinstance(src, Document) else read_document(src, name=name, **limits)
-    needs_ocr = any(p.has_image and not p.words for p in doc.pages)
+    needs_ocr = any(_needs_ocr(p) for p in doc.pages)
     if not (cache and needs_ocr and engine not in ('pdf-text', 'boxes')): return run_ocr(doc, engine, orient)
     path = cache_path(doc.sha256, engine, orient)
     if path.exists():
