@@ -11,7 +11,8 @@ against the labels. The shipped receipt model was trained on these receipts, so 
 optimistic: the measure is the difference between each variant and the upright one.
 
 Results go to experiments/orientation_benchmark.json; a progress file under .cache/ lets an interrupted run
-resume (`--fresh` starts over). Variants run receipt by receipt, so a partial run is balanced.
+resume (`--fresh` starts over). Variants run receipt by receipt, and only receipts with every variant done are
+counted, so a partial run (`--summary-only` after stopping it) is balanced.
 """
 import argparse, io, json, os, statistics, sys, time
 from pathlib import Path
@@ -81,6 +82,7 @@ def main():
     ap.add_argument('--variants', default='0,90,180,270,+8,-8')
     ap.add_argument('--out', default=str(HERE/'orientation_benchmark.json'))
     ap.add_argument('--fresh', action='store_true', help='ignore the progress file of an earlier run')
+    ap.add_argument('--summary-only', action='store_true', help='tabulate the receipts done so far (all variants) without running more')
     a = ap.parse_args()
     from invoice_lab.core import cache_dir
     variants = a.variants.split(',')
@@ -92,12 +94,14 @@ def main():
     files = sample(a.n, a.seed)
     load0, t0 = os.getloadavg()[0], time.time()
     with prog.open('a') as fh:
-        for i, f in enumerate(files):
+        for i, f in enumerate([] if a.summary_only else files):
             for v in variants:
                 if (f.stem, v) in done: continue
                 r = run_one(f, v); rows.append(r); fh.write(json.dumps(r) + '\n'); fh.flush()
                 if r['rotation'] != r['want_rotation']: print(f"  {f.stem} {v}: rotation {r['rotation']} skew {r['skew']} ({r['why']})", flush=True)
             print(f'{i + 1}/{len(files)} receipts', flush=True)
+    whole = {f.stem for f in files if all((f.stem, v) in {(r['id'], r['variant']) for r in rows} for v in variants)}
+    rows = [r for r in rows if r['id'] in whole and r['variant'] in variants]   # receipts with every variant done
     res = table(judge(rows), variants)
     hdr = f"{'variant':>7} {'pages':>5} {'orient ok':>9} {'field acc':>9} {'Δ upright':>9} {'vendor':>7} {'address':>7} {'date':>6} {'total':>6} {'CPU s':>6} {'wall s':>6}"
     print('\n' + hdr + '\n' + '-'*len(hdr))
