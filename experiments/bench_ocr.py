@@ -2,6 +2,11 @@
 plus the PDF text layer of a generated digital invoice page.
 
     nice -n 10 .venv/bin/python experiments/bench_ocr.py [--n 100] [--seed 0] [--threads 2] [--engines rapidocr,paddleocr,tesseract,pdf-text]
+    nice -n 10 .venv/bin/python experiments/bench_ocr.py --engines rapidocr:before,rapidocr   # a rapidocr setting of SETTINGS vs the default
+
+`rapidocr:<name>` runs rapidocr with the engine settings, orientation step and threads of `SETTINGS[name]`
+(`before` = the settings of issue 11's baseline: no orientation step, detector at limit_side_len 736/min,
+recognition batches of 6); plain `rapidocr` is the package default. Compare rows of one run, not old JSON.
 
 Each engine runs in its own subprocess, one after the other (so peak RSS is per engine and at most one
 worker runs), with `INVOICE_LAB_OCR_THREADS` threads. Seconds per page = `load_document(path, engine, cache=False)`
@@ -17,6 +22,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ocr_metrics import word_recall, char_errors
 
 HERE = Path(__file__).parent
+
+BEFORE = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000, 'Det.box_thresh': 0.5,
+          'Det.unclip_ratio': 1.6, 'Det.limit_type': 'min', 'Det.limit_side_len': 736, 'Rec.rec_batch_num': 6,
+          'Rec.rec_img_shape': [3, 48, 320]}
+SETTINGS = {
+    'before': dict(params=BEFORE, orient=False),
+    'before+orient': dict(params=BEFORE, orient=True),
+    'det960max': dict(params={**BEFORE, 'Det.limit_type': 'max', 'Det.limit_side_len': 960}, orient=False),
+    'det1280max': dict(params={**BEFORE, 'Det.limit_type': 'max', 'Det.limit_side_len': 1280}, orient=False),
+    'rec_batch16': dict(params={**BEFORE, 'Rec.rec_batch_num': 16}, orient=False),
+    'arena': dict(params={**BEFORE, 'EngineConfig.onnxruntime.enable_cpu_mem_arena': True}, orient=False),
+    'after': dict(params={}, orient=True),
+    'after-no-orient': dict(params={}, orient=False),
+    '1thread': dict(params=BEFORE, orient=False, threads=1),
+    'rec_w160': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False),
+    'rec_w160_1thread': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False, threads=1),
+}
+"Named rapidocr settings tried against each other (engine params, orientation step on/off, OCR threads)"
 
 def sample(n:int, seed:int) -> list[Path]:
     "A fixed seeded sample of SROIE train images"
@@ -48,10 +71,22 @@ def cpu_s() -> float:
     a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
+def use_setting(name:str) -> bool:
+    "Make `get_engine('rapidocr')` in this process the engine of `SETTINGS[name]`; whether it turns pages upright"
+    from invoice_lab import ocr
+    s = SETTINGS[name]
+    if name.startswith('before'):   # as before issue 11: rapidocr's own float64 normalisation, no digit clean-up
+        ocr._det_float32, ocr.fix_digits = (lambda: None), (lambda t: t)
+    eng = ocr.RapidOCREngine(s['params'])
+    ocr._engine = lambda _: eng
+    return s['orient']
+
 def worker(engine:str, n:int, seed:int) -> dict:
     "Run one engine over the sample (or the digital page for pdf-text) in this process"
     from rapidfuzz.distance import Levenshtein
     from invoice_lab.ocr import load_document, read_document
+    engine, _, setting = engine.partition(':')
+    orient = use_setting(setting) if setting else True
     if engine == 'pdf-text':
         pdf, lines = digital_page()
         read_document(pdf)
@@ -71,18 +106,18 @@ def worker(engine:str, n:int, seed:int) -> dict:
                     edits=Levenshtein.distance(gt.upper(), doc.text.upper()), chars=len(gt), peak_rss_mb=peak_rss_mb(),
                     zugferd=dict(pages=len(real), median_s=round(statistics.median(real), 4), p90_s=round(quantile(real, 0.9), 4)))
     files = sample(n, seed)
-    load_document(files[0], engine=engine, cache=False)
+    load_document(files[0], engine=engine, cache=False, orient=orient)
     secs, cpus, found = [], [], dict(found=0, total=0, edits=0, chars=0)
     per_doc = []
     for f in files:
         t, c = time.perf_counter(), cpu_s()
-        doc = load_document(f, engine=engine, cache=False)
+        doc = load_document(f, engine=engine, cache=False, orient=orient)
         secs.append(time.perf_counter() - t); cpus.append(cpu_s() - c)
         gt = load_document(f, engine='boxes')
         fo, to = word_recall(gt.words, doc.words); e, c = char_errors(gt.pages[0], doc.words)
         for k, v in zip(('found', 'total', 'edits', 'chars'), (fo, to, e, c)): found[k] += v
         per_doc.append(dict(id=f.stem, s=round(secs[-1], 3), cpu_s=round(cpus[-1], 3), recall=round(fo/max(to, 1), 3), cer=round(e/max(c, 1), 3)))
-    return dict(engine=engine, pages=len(files), version=doc.meta.get('ocr', ''), secs=secs, cpus=cpus, **found, peak_rss_mb=peak_rss_mb(), per_doc=per_doc)
+    return dict(engine=f'{engine}:{setting}' if setting else engine, pages=len(files), version=doc.meta.get('ocr', ''), secs=secs, cpus=cpus, **found, peak_rss_mb=peak_rss_mb(), per_doc=per_doc)
 
 def summary(r:dict) -> dict:
     s = r['secs']
@@ -104,21 +139,22 @@ def main():
     rows, raw = [], {}
     for e in a.engines.split(','):
         load0 = os.getloadavg()[0]; t0 = time.time()
+        th = str(SETTINGS.get(e.partition(':')[2], {}).get('threads', a.threads))
         p = subprocess.run([sys.executable, __file__, '--worker', e, '--n', str(a.n), '--seed', str(a.seed)],
-                           capture_output=True, text=True, env=env)
+                           capture_output=True, text=True, env={**env, 'INVOICE_LAB_OCR_THREADS': th, 'OMP_NUM_THREADS': th})
         if p.returncode: print(f'{e}: failed\n{p.stderr[-2000:]}'); continue
         r = json.loads(p.stdout.strip().splitlines()[-1])
         row = summary(r) | dict(wall_s=round(time.time() - t0, 1), loadavg_start=round(load0, 2), loadavg_end=round(os.getloadavg()[0], 2))
         rows.append(row); raw[e] = r.get('per_doc')
-        print(f"{e:10} {row['pages']:4} pages  median {row['median_s']:.3f} s  p90 {row['p90_s']:.3f} s  cpu {row['median_cpu_s']:.3f} s  "
+        print(f"{e:24} {row['pages']:4} pages  median {row['median_s']:.3f} s  p90 {row['p90_s']:.3f} s  cpu {row['median_cpu_s']:.3f} s  "
               f"RSS {row['peak_rss_mb']} MB  recall {row['word_recall']:.3f}  CER {row['cer']:.3f}  (load {load0:.1f})", flush=True)
-    hdr = f"{'engine':10} {'pages':>5} {'median s':>9} {'p90 s':>8} {'CPU s':>7} {'RSS MB':>7} {'recall':>7} {'CER':>6}"
+    hdr = f"{'engine':24} {'pages':>5} {'median s':>9} {'p90 s':>8} {'CPU s':>7} {'RSS MB':>7} {'recall':>7} {'CER':>6}"
     print('\n' + hdr + '\n' + '-'*len(hdr))
     for r in rows:
-        print(f"{r['engine']:10} {r['pages']:5} {r['median_s']:9.3f} {r['p90_s']:8.3f} {r['median_cpu_s']:7.3f} {r['peak_rss_mb']:7} "
+        print(f"{r['engine']:24} {r['pages']:5} {r['median_s']:9.3f} {r['p90_s']:8.3f} {r['median_cpu_s']:7.3f} {r['peak_rss_mb']:7} "
               f"{r['word_recall']:7.3f} {r['cer']:6.3f}")
         if z := r.get('zugferd_pdf_pages'):
-            print(f"{'  zugferd':10} {z['pages']:5} {z['median_s']:9.3f} {z['p90_s']:8.3f}   (the 49 real digital PDFs, s/page to words)")
+            print(f"{'  zugferd':24} {z['pages']:5} {z['median_s']:9.3f} {z['p90_s']:8.3f}   (the 49 real digital PDFs, s/page to words)")
     out = dict(command=' '.join(sys.argv), n=a.n, seed=a.seed, threads=a.threads, cpus=os.cpu_count(),
                note='CPU shared with other jobs during the run: see loadavg per engine; sample = sorted seeded random.sample of sroie/train',
                sample=[f.stem for f in sample(a.n, a.seed)], results=rows, per_doc=raw)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import hashlib, os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # %% auto #0
@@ -168,6 +168,10 @@ class Page(BaseModel):
     unit: Literal['px', 'pt'] = 'px'
     words: list[Word] = Field(default_factory=list)
     has_image: bool = False
+    rotation: Optional[int] = None
+    "Degrees (0, 90, 180, 270) the page's content was turned clockwise from upright, undone before OCR; `None`: not checked or unknown"
+    skew: Optional[float] = None
+    "Further degrees clockwise its text lines sloped, undone before OCR (`rotation` + `skew` were turned back)"
     _image: object = PrivateAttr(default=None)
 
     @property
@@ -184,7 +188,8 @@ class Page(BaseModel):
         "The page's words grouped by `Word.line`, in reading order"
         out:dict[int, list[Word]] = {}
         for w in self.words: out.setdefault(w.line, []).append(w)
-        return [Line(words=sorted(ws, key=lambda w: w.box.x0)) for _, ws in sorted(out.items())]
+        turned = bool(self.rotation or self.skew)  # boxes are as sent, so x0 is not the reading order: keep the stored order
+        return [Line(words=ws if turned else sorted(ws, key=lambda w: w.box.x0)) for _, ws in sorted(out.items())]
     @property
     def text(self) -> str: return '\n'.join(l.text for l in self.lines)
 

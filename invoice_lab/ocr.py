@@ -4,178 +4,19 @@
 
 # %% ../nbs/01_ocr.ipynb #a04d10b8
 from __future__ import annotations
-import io, json, os, re, stat, warnings
+import io, json, os, re
 from functools import lru_cache
 from pathlib import Path
 from .core import *
+from .read import *
+from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
+from .ocrfix import fix_digits, FIX_VERSION
 
 # %% auto #0
-__all__ = ['MIMES', 'MAX_PIXELS', 'MAX_TOTAL_PIXELS', 'DPI', 'RASTER_PIXELS', 'SCAN_MAX_WORDS', 'MAX_BYTES', 'ENGINES',
-           'PADDLE_MODELS', 'sniff_mime', 'reading_order', 'order_words', 'display_name', 'read_document', 'Engine',
-           'engine_names', 'get_engine', 'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path',
-           'load_document', 'ocr_device', 'ocr_threads', 'RapidOCREngine', 'words_from_tokens', 'paddle_model_dirs',
-           'PaddleOCREngine', 'TesseractEngine', 'words_table']
-
-# %% ../nbs/01_ocr.ipynb #a7c137bd
-MIMES = {'application/pdf': 'pdf', 'image/jpeg': 'image', 'image/png': 'image', 'image/tiff': 'image',
-         'image/webp': 'image', 'image/bmp': 'image'}
-"The types `read_document` accepts, by MIME type, and the `Document.kind` each becomes"
-
-def sniff_mime(data:bytes) -> str|None:
-    "The MIME type of `data` from its magic bytes, or `None` if it is none of `MIMES`"
-    if b'%PDF-' in data[:1024]: return 'application/pdf'
-    if data[:3] == b'\xff\xd8\xff': return 'image/jpeg'
-    if data[:8] == b'\x89PNG\r\n\x1a\n': return 'image/png'
-    if data[:4] in (b'II*\x00', b'MM\x00*', b'II+\x00', b'MM\x00+'): return 'image/tiff'
-    if data[:4] == b'RIFF' and data[8:12] == b'WEBP': return 'image/webp'
-    if data[:2] == b'BM' and len(data) >= 26: return 'image/bmp'
-    return None
-
-# %% ../nbs/01_ocr.ipynb #e85c1343
-from PIL import Image
-MAX_PIXELS = Image.MAX_IMAGE_PIXELS
-"Default pixel limit per page (Pillow's decompression-bomb limit)"
-
-MAX_TOTAL_PIXELS = 100_000_000
-"Default pixel limit of a whole document: the pages of an image file together, the rasterised pages of a PDF"
-
-def _check_size(w, h, max_pixels, what='image'):
-    if w <= 0 or h <= 0: raise CorruptDocument(f'{what} has no pixels ({w}×{h})')
-    if w*h > max_pixels:
-        raise DocumentTooLarge(f'{what} is {w}×{h} = {w*h/1e6:.0f} MP, over the limit of {max_pixels/1e6:.0f} MP '
-                               '(raise max_pixels if the file is trusted)')
-
-def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image', max_total:int=MAX_TOTAL_PIXELS) -> list:
-    "Decoded, upright RGB frames of an image file, after checking the sizes in its header(s)"
-    from PIL import ImageOps, ImageSequence, UnidentifiedImageError
-    kind = mime.split('/')[-1].upper()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
-            n = getattr(im, 'n_frames', 1)
-            if n > max_pages: raise TooManyPages(f'image has {n} pages, over the limit of {max_pages}')
-            sizes = [fr.size for fr in ImageSequence.Iterator(im)]
-            for i, (w, h) in enumerate(sizes): _check_size(w, h, max_pixels, f'page {i+1}' if n > 1 else 'image')
-            if (total := sum(w*h for w, h in sizes)) > max_total:
-                raise DocumentTooLarge(f'the {n} pages are {total/1e6:.0f} MP together, over the limit of {max_total/1e6:.0f} MP '
-                                       'for a document')
-            return [ImageOps.exif_transpose(fr).convert('RGB') for fr in ImageSequence.Iterator(im)]
-    except Image.DecompressionBombError as e:
-        raise DocumentTooLarge(f'the {kind} image is too large to decode safely ({e})') from None
-    except UnidentifiedImageError: raise CorruptDocument(f'not a valid {kind} file: its header cannot be read') from None
-    except Exception as e:  # Pillow's plugins raise anything on a broken file: TypeError, KeyError, struct.error...
-        if isinstance(e, InvoiceLabError): raise
-        raise CorruptDocument(f'cannot decode the {kind} image: {e}') from None
-
-# %% ../nbs/01_ocr.ipynb #7b50768d
-DPI = 200
-"Resolution at which PDF pages without a usable text layer are rasterised for OCR"
-
-RASTER_PIXELS = 8_000_000
-"The most pixels a PDF page is rasterised to (A3 at 200 dpi; rapidocr shrinks its input to 2000 px a side anyway)"
-
-SCAN_MAX_WORDS = 30
-"A page mostly covered by images with fewer words than this in its text layer is treated as a scan"
-
-def _usable(page, words:list[Word]) -> bool:
-    "Does `page`'s text layer hold its real text (not empty, not unmapped glyphs, not a stamp on a scan)?"
-    text = ''.join(w.text for w in words)
-    if sum(c.isalnum() for c in text) < 3 or text.count('\ufffd') > 0.1*len(text): return False
-    if len(words) >= SCAN_MAX_WORDS: return True
-    area = page.rect.width*page.rect.height
-    covered = sum(abs((x1 - x0)*(y1 - y0)) for x0, y0, x1, y1 in (i['bbox'] for i in page.get_image_info()))
-    return covered < 0.5*area
-
-def _pdf_words(page) -> list[Word]:
-    import pymupdf
-    m, rotated, words, ids = page.rotation_matrix, page.rotation != 0, [], {}
-    for x0, y0, x1, y1, t, blk, ln, _ in page.get_text('words', sort=False):
-        if rotated: x0, y0, x1, y1 = pymupdf.Rect(x0, y0, x1, y1)*m
-        words.append(Word(text=t, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), line=ids.setdefault((blk, ln), len(ids)), source='pdf-text'))
-    return words
-
-def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:int=MAX_TOTAL_PIXELS) -> list[Page]:
-    import pymupdf
-    pymupdf.TOOLS.mupdf_display_errors(False)
-    try: pdf = pymupdf.open(stream=data, filetype='pdf')
-    except Exception as e: raise CorruptDocument(f'cannot open the PDF ({e}): the file is damaged or truncated') from None
-    if pdf.is_repaired and b'%%EOF' not in data[-1024:]:
-        raise CorruptDocument(f'the PDF is truncated ({len(data)} bytes, no %%EOF at the end): pages may be missing')
-    if pdf.needs_pass and not pdf.authenticate(''):
-        raise EncryptedDocument('the PDF is password-protected; remove the password first')
-    try: n = pdf.page_count
-    except Exception as e: raise CorruptDocument(f'the page tree of the PDF is broken ({e})') from None
-    if n == 0: raise EmptyDocument('the PDF has no pages')
-    if n > max_pages: raise TooManyPages(f'the PDF has {n} pages, over the limit of {max_pages}')
-    pages, budget = [], min(max_pixels, max_total/n, RASTER_PIXELS)
-    try:
-        for i, pg in enumerate(pdf):
-            r = pg.rect
-            page = Page(index=i, width=r.width, height=r.height, unit='pt')
-            words = _pdf_words(pg)
-            if _usable(pg, words): page.words = order_words(words)
-            else:
-                d = min(dpi, 72*(budget/max(r.width*r.height, 1))**.5)
-                pix = pg.get_pixmap(dpi=max(1, int(d)), alpha=False)
-                page.with_image(Image.frombytes('RGB', (pix.width, pix.height), pix.samples))
-            pages.append(page)
-    except InvoiceLabError: raise
-    except Exception as e: raise CorruptDocument(f'cannot read the PDF: {e}') from None
-    return pages
-
-# %% ../nbs/01_ocr.ipynb #62f6f238
-def reading_order(boxes:list[Box], overlap:float=ROW_OVERLAP) -> list[int]:
-    "Indices of `boxes` (one per line) in reading order: rows top to bottom, left to right in a row"
-    return [i for r in group_rows(boxes, overlap) for i in r]
-
-def order_words(words:list[Word]) -> list[Word]:
-    "`words` sorted by line then left to right, their `line` ids renumbered 0.. in reading order (in place)"
-    groups:dict[int, list[Word]] = {}
-    for w in words: groups.setdefault(w.line, []).append(w)
-    keys = list(groups)
-    out = []
-    for n, i in enumerate(reading_order([Box.around(w.box for w in groups[k]) for k in keys])):
-        for w in sorted(groups[keys[i]], key=lambda w: w.box.x0): w.line = n; out.append(w)
-    return out
-
-# %% ../nbs/01_ocr.ipynb #0c813628
-MAX_BYTES = 200_000_000
-"Default limit on the size of a file, checked before it is read"
-
-def display_name(p:str|Path) -> str:
-    "`p` as text that always encodes to UTF-8: the bytes of a file name that is not UTF-8 become `\\xNN`"
-    return os.fsencode(p).decode('utf-8', 'backslashreplace')
-
-def _file_bytes(p:Path, max_bytes:int) -> bytes:
-    "The bytes of regular file `p`, read only if it is at most `max_bytes` long; each other case has its own error"
-    name = display_name(p)
-    try: st = p.stat()
-    except FileNotFoundError: raise FileNotFoundError(f'no such file: {name}') from None
-    except OSError as e: raise UnsupportedDocument(f'{name}: cannot be opened ({e.strerror})') from None
-    if stat.S_ISDIR(st.st_mode): raise UnsupportedDocument(f'{name} is a folder, not a document')
-    if not stat.S_ISREG(st.st_mode): raise UnsupportedDocument(f'{name} is not a regular file (a FIFO, socket or device)')
-    if st.st_size > max_bytes: raise DocumentTooLarge(f'{name} is {st.st_size} bytes, over the limit of {max_bytes}')
-    try:
-        with open(p, 'rb') as f: data = f.read(max_bytes + 1)
-    except OSError as e: raise UnsupportedDocument(f'{name}: cannot be read ({e.strerror})') from None
-    if len(data) > max_bytes: raise DocumentTooLarge(f'{name} is over the limit of {max_bytes} bytes')
-    return data
-
-def read_document(src:str|Path|bytes, name:str|None=None, max_pages:int=500, max_pixels:int=MAX_PIXELS,
-                  dpi:int=DPI, max_bytes:int=MAX_BYTES, max_total_pixels:int=MAX_TOTAL_PIXELS) -> Document:
-    "Read a PDF or image from a path or bytes into a `Document` (PDF text layer filled, images attached)"
-    if isinstance(src, (bytes, bytearray, memoryview)): data, source = bytes(src), name or '<bytes>'
-    else: data, source = _file_bytes(Path(src), max_bytes), name or display_name(src)
-    if not data: raise EmptyDocument(f'{source} is empty (0 bytes)')
-    mime = sniff_mime(data)
-    if mime is None:
-        raise UnsupportedDocument(f'{source}: not a PDF, JPEG, PNG, TIFF, WebP or BMP (starts with {data[:8]!r})')
-    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi, max_total_pixels)
-    else:
-        pages = [Page(index=i, width=im.width, height=im.height, unit='px').with_image(im)
-                 for i, im in enumerate(_read_image(data, max_pages, max_pixels, mime, max_total_pixels))]
-    return Document(source=source, sha256=sha256_of(data), kind=MIMES[mime], mime=mime, pages=pages)
+__all__ = ['ENGINES', 'PADDLE_MODELS', 'Engine', 'engine_names', 'get_engine', 'split_words', 'read_boxes', 'boxes_path',
+           'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_device', 'ocr_threads', 'RapidOCREngine',
+           'rapid_models', 'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine',
+           'words_table']
 
 # %% ../nbs/01_ocr.ipynb #78a64bf0
 class Engine:
@@ -229,18 +70,38 @@ def _boxes_words(doc:Document, page:Page) -> list[Word]:
         raise EngineUnavailable(f"the 'boxes' engine reads SROIE ground truth: {p} not found")
     return read_boxes(p)
 
-def run_ocr(doc:Document, engine:str='auto') -> Document:
-    "OCR every page of `doc` that has no words yet with `engine` (by name); returns `doc`"
-    todo = [p for p in doc.pages if not p.words and p.has_image]
+def _ocr_page(eng:Engine, p:Page, orient:bool=True) -> str:
+    "Fill `p.words` (page units, as sent; digit look-alikes fixed in amounts and dates) with `eng`'s OCR of its image, turned upright first if `orient`; what orientation found"
+    im, sx, sy, why = p.image, p.width/p.image.width, p.height/p.image.height, 'not checked'
+    if orient:
+        o = find_orientation(im, rapid_models())
+        p.rotation, p.skew, why = o.rotation, None if o.rotation is None else o.skew, o.reason
+        im = turn_upright(im, o)
+        if o.rotation in (90, 270): sx, sy = sy, sx
+    words = [w.model_copy(update={'box': to_sent(p, w.box), 'text': fix_digits(w.text)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
+    if p.words:  # text layer and OCR: keep the text layer, add what OCR read outside it
+        n = 1 + max(w.line for w in p.words)
+        words = order_words(p.words + [w.model_copy(update={'line': w.line + n}) for w in words if not any(w.box.overlaps(t.box) for t in p.words)])
+    p.words = words
+    return why
+
+def _needs_ocr(p:Page) -> bool:
+    "Has page `p` an image and no words yet but those of a text layer?"
+    return p.has_image and all(w.source == 'pdf-text' for w in p.words)
+
+def run_ocr(doc:Document, engine:str='auto', orient:bool=True) -> Document:
+    "OCR every page of `doc` that has no words yet with `engine` (by name), turning pages upright first if `orient`; returns `doc`"
+    todo = [p for p in doc.pages if _needs_ocr(p)]
     if engine == 'pdf-text' or not todo: return doc
     if engine == 'boxes':
         for p in todo: p.words = _boxes_words(doc, p)
         return doc
     eng = get_engine(engine)
-    for p in todo:
-        if p.image is None: raise ValueError(f'page {p.index} of {doc.source} has no image in memory; read it again')
-        p.words = layout(eng.segments(p.image), p.width/p.image.width, p.height/p.image.height, eng.name)
+    if missing := [p.index for p in todo if p.image is None]:
+        raise ValueError(f'page {missing[0]} of {doc.source} has no image in memory; read it again')
+    why = [f'page {p.index}: {_ocr_page(eng, p, orient)}' for p in todo]
     doc.meta['ocr'] = f'{eng.name} {eng.version}'
+    if orient: doc.meta['orientation'] = '; '.join(why)
     return doc
 
 # %% ../nbs/01_ocr.ipynb #3f951112
@@ -268,25 +129,26 @@ def layout(segments:list[list[Word]], sx:float=1., sy:float|None=None, source:st
     return [upd(w, n) for n, ws in enumerate(lines) for w in ws]
 
 # %% ../nbs/01_ocr.ipynb #4a5943bd
-def cache_path(sha256:str, engine:str|Engine) -> Path:
+def cache_path(sha256:str, engine:str|Engine, orient:bool=True) -> Path:
     "The cache file of the document with hash `sha256` read with `engine` (a name, or an engine with its settings)"
     eng = engine if isinstance(engine, Engine) else get_engine(engine)
-    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings], sort_keys=True).encode())
+    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION, FIX_VERSION], sort_keys=True).encode())
     return cache_dir()/'ocr'/eng.name/key[:2]/f'{key}.json'
 
-def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=True, name:str|None=None, **limits) -> Document:
-    "Read `src` and OCR the pages that need it with `engine`, using the on-disk cache"
+def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=True, name:str|None=None, orient:bool=True,
+                  **limits) -> Document:
+    "Read `src` and OCR the pages that need it with `engine` (turned upright first if `orient`), using the on-disk cache"
     doc = src if isinstance(src, Document) else read_document(src, name=name, **limits)
-    needs_ocr = any(p.has_image and not p.words for p in doc.pages)
-    if not (cache and needs_ocr and engine not in ('pdf-text', 'boxes')): return run_ocr(doc, engine)
-    path = cache_path(doc.sha256, engine)
+    needs_ocr = any(_needs_ocr(p) for p in doc.pages)
+    if not (cache and needs_ocr and engine not in ('pdf-text', 'boxes')): return run_ocr(doc, engine, orient)
+    path = cache_path(doc.sha256, engine, orient)
     if path.exists():
         hit = Document.from_json(path.read_text())
         hit.source = doc.source
         for a, b in zip(doc.pages, hit.pages):
             if a.image is not None: b.with_image(a.image)
         return hit
-    run_ocr(doc, engine)
+    run_ocr(doc, engine, orient)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f'.{os.getpid()}.tmp')
     tmp.write_text(doc.to_json()); tmp.replace(path)
@@ -323,11 +185,21 @@ def _ort_no_spinning():
     opts.no_spinning = True
     OrtInferSession._init_sess_opts = staticmethod(opts)
 
+def _det_float32():
+    "Make rapidocr's detector normalise the page in float32 (its mean/std arrays are float64, which doubles the work)"
+    import numpy as np
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+    if getattr(DetPreProcess.normalize, 'float32', False): return
+    def normalize(self, img):
+        return (img.astype(np.float32)*np.float32(self.scale) - self.mean.astype(np.float32))/self.std.astype(np.float32)
+    normalize.float32 = True
+    DetPreProcess.normalize = normalize
+
 class RapidOCREngine(Engine):
     "rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime), words with their own boxes"
     name = 'rapidocr'
     settings = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000,
-                'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6}
+                'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6, 'Rec.rec_img_shape': [3, 48, 160]}
     def __init__(self, settings:dict|None=None):
         dev = ocr_device()
         gpu = {} if dev == 'cpu' else {'EngineConfig.onnxruntime.use_cuda': True, 'EngineConfig.onnxruntime.cuda_ep_cfg.device_id': int(dev[4:])}
@@ -337,12 +209,13 @@ class RapidOCREngine(Engine):
             from rapidocr._version import __version__
         except ImportError as e: raise EngineUnavailable(f'rapidocr is not installed ({e}): pip install "rapidocr>=3.10,<4" onnxruntime') from None
         self.version = __version__
-        _ort_no_spinning()
+        _ort_no_spinning(); _det_float32()
         self.ocr = RapidOCR(params={**self.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,
                                     'EngineConfig.onnxruntime.intra_op_num_threads': ocr_threads(),
                                     'EngineConfig.onnxruntime.inter_op_num_threads': 1})
 
     def segments(self, im) -> list[list[Word]]:
+        if min(im.size) < 16: return []  # no text fits, and rapidocr's resize fails on it
         r = self.ocr(im)
         if r.txts is None or not len(r.txts): return []
         wr, j, out = list(r.word_results or []), 0, []
@@ -354,6 +227,11 @@ class RapidOCREngine(Engine):
         return out
 
 ENGINES['rapidocr'] = RapidOCREngine
+
+def rapid_models() -> tuple:
+    "rapidocr's loaded detector, classifier and recogniser: the page-orientation probe (`01a_orient`) shares them with the engine"
+    o = get_engine('rapidocr').ocr
+    return o._load_det_model(), o._load_cls_model(), o._load_rec_model()
 
 # %% ../nbs/01_ocr.ipynb #861259ca
 def words_from_tokens(tokens:list[tuple[str, Box]], conf:float=1.0, source='paddleocr') -> list[Word]:

@@ -13,6 +13,7 @@ from .contract import *
 from .header import HEADER_FIELDS, extract_header, load_model
 from .normalize import normalize_result, run_checks
 from .ocr import read_document, load_document
+from .orient import upright, as_sent
 
 # %% auto #0
 __all__ = ['EXTRACTORS', 'Proposal', 'Stage', 'is_digital', 'HeaderStage', 'InvoiceStage', 'ReceiptStage', 'TiltStage', 'stages',
@@ -148,7 +149,7 @@ def extract(src:str|Path|bytes|Document, ocr:str='auto', extractor:str='cpu', us
     else:
         with _timed(t, 'read'): doc = read_document(src, name=name, **limits)
     with _timed(t, 'ocr'): doc = load_document(doc, engine=ocr, cache=cache)
-    with _timed(t, 'extract'): found, items = page_fields(doc, extractor, model, keep)
+    with _timed(t, 'extract'): found, items = as_sent(doc, page_fields(upright(doc), extractor, model, keep))  # extractors see turned pages upright
     res = Result(source=Path(doc.source).name, pages=len(doc.pages), fields={k: f if k in keep else None for k, f in found.items()},
                  line_items=items, ocr=_ocr_name(doc), extractor=extractor)
     if normalize:
