@@ -23,7 +23,7 @@ def no_server_error(ctx, response, case):
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=5000, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))  # no wall-clock deadline: CI machines are busy
 def test_no_server_errors(case):
     # A schema-valid request may still be refused on purpose (page 5 of a 1-page document, bytes that are
     # "binary" but no image): those 4xx are tested in test_api_limits.py, so that check is left out here.
