@@ -4,9 +4,9 @@ These 30 receipts are part of the data the shipped model was trained on: the thr
 model file, features that drifted from the ones it was trained with, or lost evidence. The honest accuracy
 is the cross-validated one in experiments/cv_sroie.json (experiments/cv_sroie.py).
 """
-import statistics, time
+
 import pytest
-from invoice_lab.core import data_dir
+
 from invoice_lab.contract import loose, strict
 from invoice_lab.datasets import load_examples
 from invoice_lab.fields import CPU_FIELDS, DEFAULT_MODEL, FieldModel, extract_fields, load_default_model
@@ -20,12 +20,7 @@ def sample():
 @pytest.fixture(scope='module')
 def predicted(sample):
     model = load_default_model()
-    extract_fields(sample[0][1], model)
-    out, ms = [], []
-    for e, doc in sample:
-        t = time.process_time(); got = extract_fields(doc, model); ms.append((time.process_time() - t)*1000)
-        out.append((e, doc, got))
-    return out, ms
+    return [(e, doc, extract_fields(doc, model)) for e, doc in sample]
 
 def test_model_file_is_small_and_in_the_package():
     assert DEFAULT_MODEL.exists() and DEFAULT_MODEL.parent.parent.name == 'assets'
@@ -34,7 +29,7 @@ def test_model_file_is_small_and_in_the_package():
     assert set(m.models) == set(CPU_FIELDS) and {'boxes', 'rapidocr'} <= set(m.meta['ocr'])
 
 def test_accuracy_on_seen_receipts(predicted):
-    out, _ = predicted
+    out = predicted
     acc = {f: sum(loose(got[f].raw if got[f] else None) == loose(e.labels[f]) for e, _, got in out if e.labels[f])/
               sum(1 for e, _, _ in out if e.labels[f]) for f in CPU_FIELDS}
     floors = {'vendor': .85, 'vendor_address': .75, 'date': .95, 'total': .9}
@@ -42,7 +37,7 @@ def test_accuracy_on_seen_receipts(predicted):
 
 def test_evidence(predicted):
     "Every field's raw text is printed on its page, its box lies on the page, its confidence is a probability"
-    out, _ = predicted
+    out = predicted
     for e, doc, got in out:
         for f, fl in got.items():
             assert fl is not None and fl.value is None and fl.source == 'receipt'
@@ -52,8 +47,3 @@ def test_evidence(predicted):
             assert 0 <= x0 < x1 <= pg.width + 1 and 0 <= y0 < y1 <= pg.height + 1, (e.id, f, fl.box)
             assert 0 <= fl.confidence <= 1
             assert fl.raw == strict(fl.raw), 'raw joins words and lines with single spaces'
-
-def test_speed(predicted):
-    "Extraction alone (no OCR), CPU time (one thread): a generous CI bound; the measured median is in experiments/cv_sroie.json"
-    _, ms = predicted
-    assert statistics.median(ms) < 150, statistics.median(ms)
