@@ -30,7 +30,8 @@ KEYS = {
     'item':     'qty quantity rate price unit menge preis prix spots each einzelpreis qté cantidad hours',
     'page':     'page seite of von',
     'contact':  'tel phone fax email mail www web iban bic swift account bank konto',
-    'period':   'period flight through thru start end zeitraum période leistungszeitraum delivery lieferdatum week month',
+    'period':   'period flight through thru start end début debut fin prestation livraison leistung zeitraum période periodo inicio entrega leistungszeitraum delivery lieferdatum week month',
+    'other_doc': 'associated associée related original previous référence referenz bezug anterior credit avoir gutschrift',
     'printed':  'print printed created generated run',
 }
 "Key classes and their words (several languages), space-separated"
