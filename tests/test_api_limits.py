@@ -92,10 +92,10 @@ def test_encrypted_pdf(client):
 
 def test_page_bomb(client, monkeypatch):
     "10,000 pages are refused from the page count: not one page is read"
-    import invoice_lab.ocr as ocr
+    import invoice_lab.read as read
     data = many_pages_pdf(10_000)
     assert pymupdf.open(stream=data).page_count == 10_000 and len(data) < 1_100_000
-    monkeypatch.setattr(ocr, '_pdf_words', lambda page: pytest.fail('a page was read'))
+    monkeypatch.setattr(read, '_pdf_words', lambda page: pytest.fail('a page was read'))
     r = upload(client, data)
     err(r, 422, 'too_many_pages')
     assert '10000 pages' in r.json()['error']['message']
