@@ -111,12 +111,12 @@ def receipt_fit(pairs:Pairs, seed:int=0) -> Predict:
     return predict
 
 def pipeline_fit(ocr:str='boxes', extractor:str='cpu', normalize:bool=True, use_xml:bool=False, seed:int=0) -> Fit:
-    "A `fit` that trains the receipt model and predicts with `pipeline.extract` using it"
+    "A `fit` that trains every model of the CPU extractor on the pairs (`train.fold_models`) and predicts with `pipeline.extract` using them alone; no pairs: the shipped models"
     from invoice_lab.pipeline import extract
     def fit(pairs:Pairs) -> Predict:
-        from invoice_lab.fields import train_model
-        model = train_model(pairs, seed=seed) if pairs else None
-        return lambda doc: extract(doc, ocr=ocr, extractor=extractor, use_xml=use_xml, model=model, normalize=normalize)
+        from invoice_lab.train import fold_models
+        models = fold_models(pairs, seed) if pairs else None
+        return lambda doc: extract(doc, ocr=ocr, extractor=extractor, use_xml=use_xml, model=models, normalize=normalize)
     return fit
 
 # %% ../nbs/05b_crossval.ipynb #b06d58e2

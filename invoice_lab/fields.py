@@ -347,7 +347,7 @@ def train_model(examples:list[tuple[Document, dict]], seed:int=0, **params) -> F
 
 # %% ../nbs/02_extract.ipynb #a7f4b382
 DEFAULT_MODEL = Path(str(files('invoice_lab')))/'assets'/'models'/'fields_cpu.pkl'
-"The shipped model, built by `invoice-lab train` (see `experiments/train_extractor.py`)"
+"The shipped receipt model, built by `invoice-lab train --model receipt` (`05d_train`)"
 
 _default = {}
 def load_default_model() -> FieldModel:

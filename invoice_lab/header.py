@@ -200,19 +200,19 @@ def text_feats(cs:list[Candidate]) -> None:
         c.feats.update(same=same[loose(c.text)], order_rel=k/max(1, len(cs) - 1), h_rank=hs[round(c.feats['h'], 2)])
 
 # %% ../nbs/02d_header.ipynb #cc3a6d34
-def lexicon_picks(doc:Document, fields:dict[str, Field|None]|None=None) -> dict[str, str]:
-    "The invoice reader's normalized answers for the header fields of `doc` (`fields`: what it proposed, if already run)"
+def lexicon_picks(doc:Document) -> dict[str, str]:
+    "The invoice reader's normalized answers for the header fields of `doc`"
     from invoice_lab.invoice import read_invoice
     from invoice_lab.normalize import normalize_result
-    if fields is None: fields = read_invoice(doc)[0]
+    fields = read_invoice(doc)[0]
     res = normalize_result(Result(source=doc.source, pages=len(doc.pages), fields={**{k: None for k in FIELDS}, **fields}), doc, checks=False)
     return {k: f.value for k, f in res.fields.items() if k in KIND_OF and f is not None and f.value}
 
 # %% ../nbs/02d_header.ipynb #d053a7cf
 DOC_FEATS = {'amount': amount_feats, 'date': date_feats, 'id': text_feats, 'name': text_feats}
 
-def candidates(doc:Document, picks:dict[str, str]|None=None) -> dict[str, list[Candidate]]:
-    "Every candidate of `doc` by kind, with its features (`picks`: the reader's `lexicon_picks`, computed when not given)"
+def candidates(doc:Document) -> dict[str, list[Candidate]]:
+    "Every candidate of `doc` by kind, with its features"
     hints = date_hints(doc.text, document_currency(doc.text)[0])
     out = {k: [] for k in KINDS}
     for page in doc.pages:
@@ -225,7 +225,7 @@ def candidates(doc:Document, picks:dict[str, str]|None=None) -> dict[str, list[C
                 for c in phrase_candidates(p, phrase_context(rows, r, j, page, len(doc.pages), hmed, heads[r]), hints): out[c.kind].append(c)
     for k, cs in out.items():
         if cs: DOC_FEATS[k](cs)
-    for f, pick in (lexicon_picks(doc) if picks is None else picks).items():
+    for f, pick in lexicon_picks(doc).items():
         for c in out[KIND_OF[f]]: c.feats[f'lex_{f}'] = float(is_answer(f, c, pick))
     return out
 
