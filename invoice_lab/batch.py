@@ -14,7 +14,7 @@ from .contract import *
 from .ocr import display_name
 
 # %% auto #0
-__all__ = ['SUFFIXES', 'COLUMNS', 'find_documents', 'JsonLog', 'process_one', 'flat_row', 'write_tables', 'run_batch']
+__all__ = ['SUFFIXES', 'COLUMNS', 'find_documents', 'JsonLog', 'process_one', 'flat_row', 'write_tables', 'tally', 'run_batch']
 
 # %% ../nbs/07_batch.ipynb #d8f03cf0
 SUFFIXES = ('.pdf', '.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp', '.bmp')
@@ -149,6 +149,11 @@ def write_tables(records:list[dict], out:str|Path):
     _replace(out/'results.xlsx', lambda p: _xlsx(df, p))
 
 # %% ../nbs/07_batch.ipynb #ad0c616a
+def tally(rec:dict, results:JsonLog, errors:JsonLog, counts:dict) -> None:
+    "Append a finished document's record to the results or the errors log, and count it"
+    if 'result' in rec: results.append(rec['result']); counts['ok'] += 1
+    else: errors.append(rec['error']); counts['failed'] += 1
+
 def run_batch(input_dir:str|Path, out_dir:str|Path, workers:int|None=None, ocr:str='auto', extractor:str='cpu',
               progress:bool=True) -> dict:
     "Process every document under `input_dir` into `out_dir`; returns counts"
@@ -168,9 +173,7 @@ def run_batch(input_dir:str|Path, out_dir:str|Path, workers:int|None=None, ocr:s
                 futs = [pool.submit(process_one, str(input_dir), s, ocr, extractor) for s in todo]
                 try:
                     for fut in as_completed(futs):
-                        rec = fut.result()
-                        if 'result' in rec: results.append(rec['result']); counts['ok'] += 1
-                        else: errors.append(rec['error']); counts['failed'] += 1
+                        tally(fut.result(), results, errors, counts)
                         bar.update(); bar.set_postfix(failed=counts['failed'])
                 except BaseException:
                     pool.shutdown(wait=False, cancel_futures=True); raise

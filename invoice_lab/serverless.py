@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import *
-from .batch import JsonLog, find_documents, write_tables
+from .batch import JsonLog, find_documents, tally, write_tables
 
 # %% auto #0
 __all__ = ['RUNPOD_API', 'MAX_BODY', 'RETRY_STATUS', 'RUNNING', 'endpoint_url', 'job_body', 'EndpointError', 'JobTimeout',
@@ -166,9 +166,7 @@ def run_endpoint_batch(input_dir:str|Path, out_dir:str|Path, endpoint:str, concu
             futs = [pool.submit(process_remote, ep, input_dir, s, timeout, volume_root, **opts) for s in todo]
             try:
                 for fut in as_completed(futs):
-                    rec = fut.result()
-                    if 'result' in rec: results.append(rec['result']); counts['ok'] += 1
-                    else: errors.append(rec['error']); counts['failed'] += 1
+                    tally(fut.result(), results, errors, counts)
                     bar.update(); bar.set_postfix(failed=counts['failed'])
             except BaseException:
                 for f in futs: f.cancel()
