@@ -10,8 +10,9 @@ from typing import Optional
 from pydantic import BaseModel, Field as PField
 
 # %% auto #0
-__all__ = ['FIELDS', 'DATE_FIELDS', 'AMOUNT_FIELDS', 'RULES', 'MAX_DIGITS', 'MAX_EXPONENT', 'CENT', 'Field', 'LineItem', 'Check',
-           'Result', 'loose', 'strict', 'as_decimal', 'same_value', 'same_key', 'sums_to']
+__all__ = ['FIELDS', 'DATE_FIELDS', 'AMOUNT_FIELDS', 'RULES', 'MAX_DIGITS', 'MAX_EXPONENT', 'NAME_RATIO', 'CENT', 'Field',
+           'LineItem', 'Check', 'Result', 'loose', 'strict', 'as_decimal', 'same_value', 'same_key', 'same_name',
+           'sums_to']
 
 # %% ../nbs/00a_contract.ipynb #d038bb97
 FIELDS = ('vendor', 'vendor_address', 'date', 'total', 'invoice_number', 'due_date',
@@ -103,6 +104,16 @@ def same_key(a:str|None, b:str|None, contained:bool=False) -> bool:
     "Whether `a` and `b` have the same letters and digits (case and punctuation ignored); with `contained`, one may hold the other"
     ka, kb = _key(a or ''), _key(b or '')
     return bool(ka and kb) and (ka == kb or (contained and (ka in kb or kb in ka)))
+
+NAME_RATIO = 0.8
+"How alike (difflib ratio of the loose forms) a name must be to another to be the same"
+
+def same_name(pred:str|None, true:str|None, slack:float|None=None) -> bool:
+    "Whether name `pred` is `true`: loose forms at least `NAME_RATIO` alike, or `true` inside `pred` (at most `slack` times as long, plus 3 characters, when given)"
+    from difflib import SequenceMatcher
+    p, t = loose(pred), loose(true)
+    if not p or not t: return False
+    return (t in p and (slack is None or len(p) <= slack*len(t) + 3)) or SequenceMatcher(None, p, t).ratio() >= NAME_RATIO
 
 # %% ../nbs/00a_contract.ipynb #0f7fa019
 CENT = Decimal('0.01')

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip, math, pickle, random, re
 from collections import Counter
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from importlib.resources import files
 from pathlib import Path
 from .core import *
@@ -18,11 +17,10 @@ from .normalize import normalize_amount, normalize_date, date_hints, document_cu
 
 # %% auto #0
 __all__ = ['PHRASE_GAP', 'KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS',
-           'MAX_NAME', 'NAME_RATIO', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB',
+           'MAX_NAME', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB',
            'MIN_CONFIDENCE', 'HEADER_MODEL', 'page_rows', 'Candidate', 'section_headings', 'phrase_context',
-           'phrase_candidates', 'name_matches', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
-           'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel', 'train_header', 'extract_header',
-           'save_model', 'load_model']
+           'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks',
+           'candidates', 'training_rows', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #c15948a6
 PHRASE_GAP = 0.8
@@ -137,14 +135,8 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
     return out
 
 # %% ../nbs/02d_header.ipynb #2c9f524d
-NAME_RATIO, NAME_SLACK = 0.8, 1.5
-"A name matches a label at this similarity ratio, or when it holds the label and is at most this many times as long"
-
-def name_matches(pred:str|None, label:str|None) -> bool:
-    "Whether a name (vendor, customer) says what `label` says: similar enough, or holding it"
-    p, g = loose(pred), loose(label)
-    if not p or not g: return False
-    return (g in p and len(p) <= NAME_SLACK*len(g) + 3) or SequenceMatcher(None, p, g).ratio() >= NAME_RATIO
+NAME_SLACK = 1.5
+"A name holding its label is right when at most this many times as long (`contract.same_name`)"
 
 def label_value(f:str, label:str|None) -> str|None:
     "A label as a normalized value: ISO dates and decimal amounts stay, a date or amount as printed (SROIE's) is read"
@@ -157,7 +149,7 @@ def is_answer(field:str, c:Candidate, label:str) -> bool:
     if field in AMOUNT_FIELDS: return c.value == as_decimal(label)
     if field in DATE_FIELDS: return c.value == label
     if field == 'invoice_number': return loose(c.text).lstrip('#') == loose(label).lstrip('#')
-    return name_matches(c.text, label)
+    return same_name(c.text, label, slack=NAME_SLACK)
 
 # %% ../nbs/02d_header.ipynb #1a0d01c4
 SUM_TOP = 40
@@ -213,7 +205,8 @@ DOC_FEATS = {'amount': amount_feats, 'date': date_feats, 'id': text_feats, 'name
 
 def candidates(doc:Document) -> dict[str, list[Candidate]]:
     "Every candidate of `doc` by kind, with its features"
-    hints = date_hints(doc.text, document_currency(doc.text)[0])
+    text = doc.text
+    hints = date_hints(text, document_currency(text)[0])
     out = {k: [] for k in KINDS}
     for page in doc.pages:
         rows = page_rows(page)

@@ -12,10 +12,9 @@ from .contract import *
 from .datasets import DATASETS, EINVOICE_FIELDS, Example
 
 # %% auto #0
-__all__ = ['SCORED', 'HEADLINE', 'NAME_FIELDS', 'FUZZY', 'METRICS', 'AMOUNT_WORD', 'same_name', 'labelled', 'is_right',
-           'true_value', 'result_rows', 'score_rows', 'field_scores', 'summarize', 'flat_metrics', 'calibration',
-           'score_table', 'baseline_predict', 'baseline_fit', 'error_split', 'plot_f1', 'true_boxes', 'gt_lines',
-           'draw_doc']
+__all__ = ['SCORED', 'HEADLINE', 'NAME_FIELDS', 'METRICS', 'AMOUNT_WORD', 'labelled', 'is_right', 'true_value', 'result_rows',
+           'score_rows', 'field_scores', 'summarize', 'flat_metrics', 'calibration', 'score_table', 'baseline_predict',
+           'baseline_fit', 'error_split', 'plot_f1', 'true_boxes', 'gt_lines', 'draw_doc']
 
 # %% ../nbs/05a_scoring.ipynb #74beffbc
 SCORED = {'sroie': ('vendor', 'vendor_address', 'date', 'total'), 'einvoice': EINVOICE_FIELDS,
@@ -25,13 +24,9 @@ HEADLINE = {'sroie': 'f1', 'einvoice': 'accuracy', 'deepform': 'accuracy'}
 "The number `score_results.py` reports per kind: SROIE micro-F1 (loose), else micro accuracy"
 
 # %% ../nbs/05a_scoring.ipynb #4ef6b0b6
-NAME_FIELDS, FUZZY = ('vendor', 'customer'), 0.8
+NAME_FIELDS = ('vendor', 'customer')
 "Fields compared fuzzily, and the smallest ratio that counts as the same name"
 
-def same_name(pred:str|None, true:str|None) -> bool:
-    "Whether a predicted name is the label's: loose forms at least `FUZZY` alike, or the label inside the prediction"
-    p, t = loose(pred), loose(true)
-    return bool(p and t) and (t in p or SequenceMatcher(None, p, t).ratio() >= FUZZY)
 
 def labelled(kind:str, true:str|None) -> bool:
     "Whether a label counts (present, not blank, not DeepForm's `F` placeholder)"
