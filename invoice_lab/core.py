@@ -5,15 +5,16 @@
 # %% ../nbs/00_core.ipynb #29202079
 from __future__ import annotations
 import hashlib, os
+from functools import cached_property
 from pathlib import Path
 from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # %% auto #0
-__all__ = ['Source', 'ROW_OVERLAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError', 'EmptyDocument',
-           'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge', 'TooManyPages',
-           'EngineUnavailable', 'Box', 'Word', 'Line', 'group_rows', 'words_at', 'Page', 'Document', 'sha256_of',
-           'per_document']
+__all__ = ['Source', 'ROW_OVERLAP', 'ROW_ALIGN', 'PHRASE_GAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError',
+           'EmptyDocument', 'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge',
+           'TooManyPages', 'EngineUnavailable', 'Box', 'Word', 'Line', 'same_row', 'group_rows', 'words_at',
+           'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -126,28 +127,37 @@ class Word(BaseModel):
     source: Source = 'pdf-text'
 
 class Line(BaseModel):
-    "Words that share a visual line, left to right"
+    "Words read together (a visual line, or a phrase of one), left to right; the only word-group type"
     words: list[Word]
-    @property
+    @cached_property
     def text(self) -> str: return ' '.join(w.text for w in self.words)
-    @property
+    @cached_property
     def box(self) -> Box: return Box.around(w.box for w in self.words)
+    @cached_property
+    def h(self) -> float:
+        "The median word height (at least 0.001): the unit for gaps and alignment near this line"
+        return max(1e-3, sorted(w.box.height for w in self.words)[len(self.words)//2])
     @property
     def conf(self) -> float: return min((w.conf for w in self.words), default=0.)
 
 # %% ../nbs/00_core.ipynb #2172dd0f
 ROW_OVERLAP = 0.5
 "Share of the smaller height two boxes must overlap vertically to be on one row"
+ROW_ALIGN = 0.4, 0.3
+"...and how close (in the smaller height) their bottoms, or else their centres, must be: a large title does not swallow the small lines beside it"
 
-def group_rows(boxes:list[Box], overlap:float=ROW_OVERLAP) -> list[list[int]]:
-    "Indices of `boxes` grouped into rows, top to bottom, each row left to right"
+def same_row(a:Box, b:Box, overlap:float=ROW_OVERLAP) -> bool:
+    "Whether `a` and `b` sit on one row: they overlap vertically and share a baseline or a centre line"
+    h = min(a.height, b.height)
+    return (min(a.y1, b.y1) - max(a.y0, b.y0) >= overlap*h and
+            (abs(a.y1 - b.y1) < ROW_ALIGN[0]*h or abs(a.cy - b.cy) < ROW_ALIGN[1]*h))
+
+def group_rows(boxes:list[Box], overlap:float=ROW_OVERLAP, reach:int=8) -> list[list[int]]:
+    "Indices of `boxes` grouped into rows, top to bottom, each row left to right (a box joins a row when it is on one row with any of its last `reach` boxes)"
     rows:list[list[int]] = []
-    for i in sorted(range(len(boxes)), key=lambda i: boxes[i].cy):
-        b = boxes[i]
-        if rows:
-            last = boxes[rows[-1][-1]]
-            if min(b.y1, last.y1) - max(b.y0, last.y0) >= overlap*min(b.height, last.height): rows[-1].append(i); continue
-        rows.append([i])
+    for i in sorted(range(len(boxes)), key=lambda i: (boxes[i].cy, boxes[i].x0)):
+        if rows and any(same_row(boxes[i], boxes[j], overlap) for j in rows[-1][-reach:]): rows[-1].append(i)
+        else: rows.append([i])
     return [sorted(r, key=lambda i: boxes[i].x0) for r in rows]
 
 # %% ../nbs/00_core.ipynb #5c84df8f
@@ -157,6 +167,23 @@ def words_at(words:list[Word], start:int, end:int) -> list[Word]:
     for w in words:
         if pos < end and pos + len(w.text) > start: out.append(w)
         pos += len(w.text) + 1
+    return out
+
+# %% ../nbs/00_core.ipynb #75163848
+PHRASE_GAP = 0.6
+"A gap between two words wider than this share of the smaller word height ends a phrase"
+
+def phrase_rows(words:list[Word], gap:float=PHRASE_GAP) -> list[list[Line]]:
+    "`words` (empty ones dropped) as rows, top to bottom, of phrases left to right"
+    ws = [w for w in words if w.text.strip()]
+    out = []
+    for r in group_rows([w.box for w in ws]):
+        phrases, cur = [], [ws[r[0]]]
+        for i in r[1:]:
+            w, p = ws[i], cur[-1]
+            if w.box.x0 - p.box.x1 > gap*min(w.box.height, p.box.height): phrases.append(Line(words=cur)); cur = []
+            cur.append(w)
+        out.append(phrases + [Line(words=cur)])
     return out
 
 # %% ../nbs/00_core.ipynb #9e2a6195
@@ -173,6 +200,7 @@ class Page(BaseModel):
     skew: Optional[float] = None
     "Further degrees clockwise its text lines sloped, undone before OCR (`rotation` + `skew` were turned back)"
     _image: object = PrivateAttr(default=None)
+    _rows: tuple|None = PrivateAttr(default=None)
 
     @property
     def image(self):
@@ -192,6 +220,11 @@ class Page(BaseModel):
         return [Line(words=ws if turned else sorted(ws, key=lambda w: w.box.x0)) for _, ws in sorted(out.items())]
     @property
     def text(self) -> str: return '\n'.join(l.text for l in self.lines)
+    @property
+    def rows(self) -> list[list[Line]]:
+        "The page's words as rows of phrases (`phrase_rows`), computed once for its list of words"
+        if self._rows is None or self._rows[0] is not self.words: self._rows = (self.words, phrase_rows(self.words))
+        return self._rows[1]
 
 # %% ../nbs/00_core.ipynb #fc928508
 class Document(BaseModel):

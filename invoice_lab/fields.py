@@ -64,12 +64,8 @@ REGTAIL_RE = re.compile(r'\s*[(\[]?\s*(?:CO\.?\s*(?:NO|REG)\.?|COMPANY\s*NO\.?)?
 LEGAL_END_RE = re.compile(r'^.*?(?:SDN\.?\s*BHD\.?|BHD\.?|BERHAD|S/B|LTD\.?|LIMITED|GMBH|LLC|INC\.?|ENTERPRISE)(?=\s|$)', re.I)
 
 # %% ../nbs/02_extract.ipynb #51912365
-@dataclass
-class LineInfo:
-    "A line of a document with its layout and content numbers `f`"
-    text: str
-    words: list
-    box: Box
+class LineInfo(Line):
+    "A `Line` of a document with its page index and its layout and content numbers `f`"
     page: int
     f: dict
 
@@ -86,8 +82,8 @@ def _line_feats(t:str, b:Box, p:Page, i:int, n:int, hmed:float, conf:float) -> d
              cx=b.cx/p.width, h=b.height/hmed, w=b.width/p.width, nchar=len(t), ntok=len(t.split()),
              digit=digit, upper=upper, alpha=alpha, commas=t.count(','), endcomma=float(t.rstrip().endswith(',')),
              postcode=float(bool(POSTCODE_RE.search(t))), phonenum=float(bool(PHONE_RE.search(t))), regno=float(bool(REGNO_RE.search(t))),
-             time=float(bool(TIME_RE.search(t))), hasdate=float(any(r.search(t) for _, r in DATE_PATTERNS)),
-             hasamount=float(bool(AMOUNT_RE.search(t))), conf=conf)
+             time=float(bool(TIME_RE.search(t))), hasdate=float(bool(find_dates(t))),
+             hasamount=float(bool(find_amounts(t))), conf=conf)
     f.update({'kw_'+k: float(bool(r.search(t))) for k, r in KEYWORDS.items()})
     return f
 
@@ -99,7 +95,7 @@ def doc_lines(doc:Document) -> list[LineInfo]:
         lines = [l for l in p.lines if l.text.strip()]
         if not lines: continue
         hmed = sorted(l.box.height for l in lines)[len(lines)//2] or 1.
-        out += [LineInfo(l.text, l.words, l.box, p.index, _line_feats(l.text, l.box, p, i, len(lines), hmed, l.conf))
+        out += [LineInfo(words=l.words, page=p.index, f=_line_feats(l.text, l.box, p, i, len(lines), hmed, l.conf))
                 for i, l in enumerate(lines)]
     for i, a in enumerate(out):
         a.f['row'] = [j for j in range(max(0, i-8), min(len(out), i+9)) if out[j].page == a.page and
@@ -211,16 +207,15 @@ def date_candidates(lines:list[LineInfo]) -> list[Cand]:
     "Every date pattern match, with its context"
     out = []
     for i, l in enumerate(lines):
-        for code, r in DATE_PATTERNS:
-            for m in r.finditer(l.text):
-                (a, b), t = m.span(), m.group(0)
-                box = _words_box(l, a, b)
-                row = ' '.join(lines[j].text for j in l.f['row'])
-                f = dict(code=code, year4=float(bool(re.search(r'(?:19|20)\d{2}', t))), frac=len(t)/len(l.text),
-                         time_after=float(bool(TIME_RE.search(l.text[b:]) or TIME_RE.search(row))),
-                         char_before=float(a > 0 and l.text[a-1].isalnum()), char_after=float(b < len(l.text) and l.text[b].isalnum()),
-                         **_context(lines, i, a, box))
-                out.append(Cand(t, l.page, box, f, (i, i)))
+        for s in find_dates(l.text):
+            a, b, t = s.start, s.end, s.text
+            box = _words_box(l, a, b)
+            row = ' '.join(lines[j].text for j in l.f['row'])
+            f = dict(code=s.code, year4=float(bool(re.search(r'(?:19|20)\d{2}', t))), frac=len(t)/len(l.text),
+                     time_after=float(bool(TIME_RE.search(l.text[b:]) or TIME_RE.search(row))),
+                     char_before=float(a > 0 and l.text[a-1].isalnum()), char_after=float(b < len(l.text) and l.text[b].isalnum()),
+                     **_context(lines, i, a, box))
+            out.append(Cand(t, l.page, box, f, (i, i)))
     from collections import Counter
     same = Counter(re.sub(r'\s+', '', c.text) for c in out)
     for k, c in enumerate(out):
@@ -228,24 +223,23 @@ def date_candidates(lines:list[LineInfo]) -> list[Cand]:
     return out
 
 def amount_value(num:str) -> float|None:
-    "The number an amount string stands for, as a float feature: `'1,007.50'` → 1007.5"
-    return None if (d := amount_of(num)) is None else float(d)
+    "The number the first amount (with decimals) in a string stands for, as a float feature: `'1,007.50'` → 1007.5"
+    return next((float(a.value) for a in find_amounts(num) if a.value is not None), None)
 
 # %% ../nbs/02_extract.ipynb #5bd621d0
 def amount_candidates(lines:list[LineInfo]) -> list[Cand]:
     "Every amount, as a number and with its currency as printed, with its context and rank"
     out, vals = [], []
     for i, l in enumerate(lines):
-        for m in AMOUNT_RE.finditer(l.text):
-            v, num = amount_value(m.group(0)), m.group('num')
-            a, b = m.span('num')
+        found = [s for s in find_amounts(l.text) if s.value is not None]
+        for s in found:
+            v, num, a, b, x = float(s.value), s.text, s.start, s.end, s.start - len(s.pre)
             box = _words_box(l, a, b)
             base = dict(value=math.log1p(abs(v)), neg=float(v < 0), ndec=len(re.split(r'[.,]', num)[-1]),
-                        n_amounts_line=len(AMOUNT_RE.findall(l.text)), char_after=float(b < len(l.text) and l.text[b].isalpha()),
-                        char_before=float(m.start() > 0 and l.text[m.start()-1].isalnum()), **_context(lines, i, m.start(), box))
+                        n_amounts_line=len(found), char_after=float(b < len(l.text) and l.text[b].isalpha()),
+                        char_before=float(x > 0 and l.text[x-1].isalnum()), **_context(lines, i, x, box))
             vs = [(num, 0, a)]
-            pre = re.search(r'(?:RM|MYR|USD|EUR|SGD|\$|€|£)\s*$', l.text[:a], re.I)
-            if pre: vs.append((l.text[pre.start():b], 1 + (pre.end() == a and not pre.group(0)[-1:].isspace()), pre.start()))
+            if s.pre: vs.append((l.text[x:b], 1 + (not s.pre[-1:].isspace()), x))
             for t, k, x in vs:
                 out.append(Cand(t, l.page, _words_box(l, x, b), {**base, 'variant': k}, (i, i))); vals.append(v)
     from collections import Counter

@@ -12,32 +12,15 @@ from pathlib import Path
 from .core import *
 from .contract import *
 from .keys import LEGAL, key_classes, tokens
-from .text import find_amounts, find_dates
-from .normalize import normalize_amount, normalize_date, date_hints, document_currency
+from .text import find_amounts, find_dates, parse_date, date_hints
+from .normalize import normalize_amount, document_currency
 
 # %% auto #0
-__all__ = ['PHRASE_GAP', 'KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS',
-           'MAX_NAME', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB',
-           'MIN_CONFIDENCE', 'HEADER_MODEL', 'page_rows', 'Candidate', 'section_headings', 'phrase_context',
-           'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks',
-           'candidates', 'training_rows', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
-
-# %% ../nbs/02d_header.ipynb #c15948a6
-PHRASE_GAP = 0.8
-"A gap wider than this many word heights ends a phrase"
-
-def page_rows(page:Page) -> list[list[Line]]:
-    "The page's rows, top to bottom, each a list of phrases left to right"
-    ws = [w for w in page.words if w.text.strip()]
-    out = []
-    for r in group_rows([w.box for w in ws]):
-        phrases, cur = [], [ws[r[0]]]
-        for i in r[1:]:
-            w, p = ws[i], cur[-1]
-            if w.box.x0 - p.box.x1 > PHRASE_GAP*min(w.box.height, p.box.height): phrases.append(Line(words=cur)); cur = []
-            cur.append(w)
-        out.append(phrases + [Line(words=cur)])
-    return out
+__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS', 'MAX_NAME',
+           'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB', 'MIN_CONFIDENCE',
+           'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'phrase_candidates', 'label_value',
+           'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates', 'training_rows',
+           'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -113,7 +96,7 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
     dates = sorted(find_dates(t), key=lambda s: (s.start, -len(s.text)))
     for k, s in enumerate(dates):
         if k and s.start < dates[k-1].end: continue
-        if v := normalize_date(s.text, hints)[0]: add('date', s.start, s.end, s.text, v, code=s.code)
+        if v := parse_date(s.text, hints)[0]: add('date', s.start, s.end, s.text, v, code=s.code)
     for s in find_amounts(t):
         if s.value is not None and not any(d.start < s.end and s.start < d.end for d in dates):
             add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.split(r'[.,]', s.text)[-1]))
@@ -141,7 +124,7 @@ NAME_SLACK = 1.5
 def label_value(f:str, label:str|None) -> str|None:
     "A label as a normalized value: ISO dates and decimal amounts stay, a date or amount as printed (SROIE's) is read"
     if not label or f not in (*DATE_FIELDS, *AMOUNT_FIELDS): return label or None
-    if f in DATE_FIELDS: return label if re.fullmatch(r'\d{4}-\d\d-\d\d', label) else normalize_date(label)[0]
+    if f in DATE_FIELDS: return label if re.fullmatch(r'\d{4}-\d\d-\d\d', label) else parse_date(label)[0]
     return normalize_amount(label)[0]
 
 def is_answer(field:str, c:Candidate, label:str) -> bool:
@@ -209,7 +192,7 @@ def candidates(doc:Document) -> dict[str, list[Candidate]]:
     hints = date_hints(text, document_currency(text)[0])
     out = {k: [] for k in KINDS}
     for page in doc.pages:
-        rows = page_rows(page)
+        rows = page.rows
         heads = section_headings(rows)
         hs = sorted(w.box.height for w in page.words if w.text.strip())
         hmed = (hs[len(hs)//2] if hs else 1.) or 1.

@@ -6,52 +6,17 @@
 from __future__ import annotations
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import product
 from .core import *
 from .contract import *
 from .keys import *
-from .normalize import normalize_amount, normalize_date, date_hints, document_currency, currency_code, amount_in, date_in, number_in
+from .text import parse_date, date_hints, currency_code, amount_in, date_in, number_in
+from .normalize import normalize_amount, document_currency
 
 # %% auto #0
-__all__ = ['NEAR_ROWS', 'INVOICE_FIELDS', 'read_invoice', 'Phrase', 'phrases', 'Reading', 'label_candidates', 'choose_amounts',
-           'letterhead', 'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns',
-           'extract_line_items', 'extract_invoice_fields']
-
-# %% ../nbs/02a_invoice.ipynb #793484f1
-@dataclass
-class Phrase:
-    "Words of one row that are printed close together"
-    words: list
-    page: int
-    row: int
-    @cached_property
-    def text(self) -> str: return ' '.join(w.text for w in self.words)
-    @cached_property
-    def box(self) -> Box: return Box.around(w.box for w in self.words)
-    @cached_property
-    def h(self) -> float: return max(1e-3, sorted(w.box.height for w in self.words)[len(self.words)//2])
-
-# %% ../nbs/02a_invoice.ipynb #180b1155
-def phrases(page:Page, gap:float=0.6) -> list[list[Phrase]]:
-    "The page's words as rows (top to bottom) of phrases (left to right)"
-    def same(a, b):
-        h = min(a.box.height, b.box.height)
-        return (min(a.box.y1, b.box.y1) - max(a.box.y0, b.box.y0) >= .5*h and
-                (abs(a.box.y1 - b.box.y1) < .4*h or abs(a.box.cy - b.box.cy) < .3*h))
-    rows:list[list] = []
-    for w in sorted(page.words, key=lambda w: (w.box.cy, w.box.x0)):
-        if rows and any(same(w, x) for x in rows[-1][-8:]): rows[-1].append(w)
-        else: rows.append([w])
-    out = []
-    for i, r in enumerate(rows):
-        r.sort(key=lambda w: w.box.x0)
-        ps = [[r[0]]]
-        for a, b in zip(r, r[1:]):
-            if b.box.x0 - a.box.x1 > gap*min(a.box.height, b.box.height): ps.append([b])
-            else: ps[-1].append(b)
-        out.append([Phrase(p, page.index, i) for p in ps])
-    return out
+__all__ = ['NEAR_ROWS', 'INVOICE_FIELDS', 'read_invoice', 'Reading', 'label_candidates', 'choose_amounts', 'letterhead',
+           'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns', 'extract_line_items',
+           'extract_invoice_fields']
 
 # %% ../nbs/02a_invoice.ipynb #58f1c56d
 @dataclass
@@ -65,11 +30,11 @@ class Reading:
     box: Box
     how: str = ''
 
-def _words_of(p:Phrase, start:int, end:int) -> list:
+def _words_of(p:Line, start:int, end:int) -> list:
     return words_at(p.words, start, end) or p.words
 
 def _below(rows, r:int, box:Box, depth:int=3):
-    "Phrases under `box` (overlapping it horizontally) in the next `depth` rows that hold any"
+    "Lines under `box` (overlapping it horizontally) in the next `depth` rows that hold any"
     for rr in rows[r + 1:r + 1 + depth]:
         under = [q for q in rr if min(q.box.x1, box.x1) - max(q.box.x0, box.x0) > 0]
         if under: yield under[0]
@@ -77,8 +42,8 @@ def _below(rows, r:int, box:Box, depth:int=3):
 NEAR_ROWS = 3
 "Rows either side of a label's row where a phrase may still overlap it vertically"
 
-def _right(near:dict[int, list[Phrase]], r:int, p:Phrase):
-    "Phrases to the right of `p` (in row `r`) whose boxes overlap it vertically (also across rows), nearest first"
+def _right(near:dict[int, list[Line]], r:int, p:Line):
+    "Lines to the right of `p` (in row `r`) whose boxes overlap it vertically (also across rows), nearest first"
     h = min(p.box.height, 1e9)
     return sorted((q for k in range(r - NEAR_ROWS, r + NEAR_ROWS + 1) for q in near.get(k, ()) if q.box.x0 >= p.box.x1 - 1 and q is not p and
                    min(q.box.y1, p.box.y1) - max(q.box.y0, p.box.y0) >= .5*min(h, q.box.height)), key=lambda q: q.box.x0)
@@ -120,7 +85,7 @@ def _read(field:str, text:str, hints:dict, weak:bool=False):
     return t, ' '.join(t.split()), text.find(t)
 
 # %% ../nbs/02a_invoice.ipynb #054b7b1a
-def _value_lines(rows, i:int, v:Phrase) -> list[Phrase]:
+def _value_lines(rows, i:int, v:Line) -> list[Line]:
     "`v` (in row `i`) with the unlabelled lines printed tight above and below it in its column (a name over two lines beside one label)"
     def alone(j):
         ps = rows[j] if 0 <= j < len(rows) else []
@@ -131,7 +96,7 @@ def _value_lines(rows, i:int, v:Phrase) -> list[Phrase]:
     while (u := alone(j)) is not None and u.box.y0 - out[-1].box.y1 < .8*u.h and len(out) < 4: out.append(u); j += 1
     return out
 
-def _party_value(rows, r:int, p:Phrase):
+def _party_value(rows, r:int, p:Line):
     "The name under a section label like `Käufer`: the value of a `Name:` row in the section, else its first plain row (with the next after a salutation)"
     lines = []
     for i in range(r + 1, min(r + 8, len(rows))):
@@ -153,7 +118,7 @@ def label_candidates(doc:Document, skip:set=frozenset()) -> list[Reading]:
     hints = date_hints(doc.text, document_currency(doc.text)[0])
     out = []
     for page in doc.pages:
-        rows = phrases(page)
+        rows = page.rows
         near = {r: row for r, row in enumerate(rows) if (page.index, r) not in skip}
         for r, row in enumerate(rows):
             if (page.index, r) in skip: continue
@@ -214,12 +179,12 @@ def letterhead(doc:Document, top:float=.22) -> Reading|None:
     "The vendor as the largest name-like phrase in the top of page 1 (up to a label glued to it, like a title), with its address lines"
     if not doc.pages: return None
     page = doc.pages[0]
-    rows = phrases(page)
+    rows = page.rows
     best = None
     for r, row in enumerate(rows):
         for p in row:
             cut = min((s for _, _, s, _ in find_labels(p.text) if s > 0), default=None)
-            if cut is not None: p = Phrase(_words_of(p, 0, cut - 1), p.page, p.row)
+            if cut is not None: p = Line(words=_words_of(p, 0, cut - 1))
             if p.box.y0 > top*page.height or not _is_name(p.text): continue
             key = (round(p.h, 1), -p.box.y0)
             if best is None or key > best[0]: best = (key, r, p)
@@ -238,7 +203,7 @@ def sender_line(doc:Document, top:float=.3) -> tuple[Reading, Reading|None]|None
     "The vendor named in a return-address line (`Acme GmbH | Europa-Allee 1 | 60486 Frankfurt`) and the recipient block under it"
     if not doc.pages: return None
     page = doc.pages[0]
-    rows = phrases(page)
+    rows = page.rows
     for r, row in enumerate(rows):
         if row[0].box.y0 > top*page.height: break
         text = ' '.join(p.text for p in row)
@@ -262,7 +227,7 @@ def sender_line(doc:Document, top:float=.3) -> tuple[Reading, Reading|None]|None
 def address_under(doc:Document, c:Reading, n:int=3) -> Reading|None:
     "Up to `n` address lines printed right under a vendor candidate, in its column"
     page = doc.pages[c.page]
-    rows = phrases(page)
+    rows = page.rows
     r = next((i for i, row in enumerate(rows) for p in row if p.box.x0 <= c.box.x0 + .5 and p.box.y0 <= c.box.y0 + .5 and
               p.box.x1 >= c.box.x1 - .5 and p.box.y1 >= c.box.y1 - .5), None)
     if r is None: return None
@@ -282,7 +247,7 @@ def address_block(doc:Document, avoid:Box|None=None, top:float=.4) -> Reading|No
     "The first line(s) of an unlabelled postal address block in the top of page 1 (not overlapping `avoid`), as a `customer` candidate"
     if not doc.pages: return None
     page = doc.pages[0]
-    flat = [p for row in phrases(page) for p in row if p.box.y0 <= top*page.height]
+    flat = [p for row in page.rows for p in row if p.box.y0 <= top*page.height]
     up = lambda q: max((u for u in flat if abs(u.box.x0 - q.box.x0) < 3 and -1 < q.box.y0 - u.box.y1 < .6*u.h), key=lambda u: u.box.y1, default=None)
     for p in flat:
         if not _POSTCODE.match(p.text): continue
@@ -303,7 +268,7 @@ def top_date(doc:Document, top:float=.4) -> Reading|None:
     "The first date printed in the top of page 1 outside any labelled phrase, as a weak `date` candidate"
     if not doc.pages: return None
     page, hints = doc.pages[0], date_hints(doc.text, document_currency(doc.text)[0])
-    for row in phrases(page):
+    for row in page.rows:
         for p in row:
             if p.box.y0 > top*page.height: return None
             if find_labels(p.text) or (d := date_in(p.text, hints)) is None: continue
@@ -312,7 +277,7 @@ def top_date(doc:Document, top:float=.4) -> Reading|None:
     return None
 
 # %% ../nbs/02a_invoice.ipynb #eaa6b34a
-def header_columns(row:list[Phrase], need:int=3) -> dict[str, Box]|None:
+def header_columns(row:list[Line], need:int=3) -> dict[str, Box]|None:
     "Column → x-range box, when `row` is an item-table header (a description column and `need` columns in all; the rightmost amount word wins)"
     rx, pats = column_re()
     cols = {}
@@ -325,7 +290,7 @@ def header_columns(row:list[Phrase], need:int=3) -> dict[str, Box]|None:
 # %% ../nbs/02a_invoice.ipynb #7c2d4082
 _STOP = {'subtotal', 'tax', 'total'}
 
-def _assign(p:Phrase, cols:dict[str, Box]) -> str|None:
+def _assign(p:Line, cols:dict[str, Box]) -> str|None:
     "The column of phrase `p`: the description span, else the number column it overlaps most, else the nearest (`None`: left of the table)"
     d, nums = cols['desc'], {c: b for c, b in cols.items() if c != 'desc'}
     end = min((b.x0 for b in nums.values() if b.x0 > d.x0), default=float('inf'))
@@ -336,19 +301,19 @@ def _assign(p:Phrase, cols:dict[str, Box]) -> str|None:
     if p.box.x1 < d.x0: return None
     return min(nums, key=lambda c: abs(nums[c].cx - p.box.cx))
 
-def _cells(row:list[Phrase], cols:dict[str, Box]) -> dict[str, str]:
+def _cells(row:list[Line], cols:dict[str, Box]) -> dict[str, str]:
     "The row's text per column (a lone percentage is a tax rate column: left out)"
-    parts:dict[str, list[Phrase]] = {}
+    parts:dict[str, list[Line]] = {}
     for p in row:
         if re.fullmatch(r'\d+(?:[.,]\d+)?\s?%', p.text.strip()) or (c := _assign(p, cols)) is None: continue
         parts.setdefault(c, []).append(p)
     return {c: ' '.join(p.text for p in ps) for c, ps in parts.items()}
 
-def _item(cells:dict[str, str], row:list[Phrase]) -> LineItem|None:
+def _item(cells:dict[str, str], row:list[Line], page:int) -> LineItem|None:
     amount = amount_in(cells.get('amount', ''))
     if not cells.get('desc') or amount is None: return None
     unit = amount_in(cells['unit']) if 'unit' in cells else None
-    return LineItem(description=cells['desc'], quantity=cells.get('qty'), unit_price=unit, amount=amount, page=row[0].page,
+    return LineItem(description=cells['desc'], quantity=cells.get('qty'), unit_price=unit, amount=amount, page=page,
                     box=Box.around(p.box for p in row).as_list())
 
 # %% ../nbs/02a_invoice.ipynb #b5bf28e4
@@ -365,7 +330,7 @@ def extract_line_items(doc:Document) -> tuple[list[LineItem], set]:
     "The item table's rows across pages, and the `(page, row)` of its header and item rows"
     items, used, cols = [], set(), None
     for page in doc.pages:
-        rows, pending = phrases(page), None
+        rows, pending = page.rows, None
         for r, row in enumerate(rows):
             if (page.index, r) in used: continue
             if h := _header(rows, r):
@@ -374,10 +339,10 @@ def extract_line_items(doc:Document) -> tuple[list[LineItem], set]:
             if any(f in _STOP and s == 0 and (kind == 'strong' or e >= len(p.text.strip(' :')))
                    for p in row for f, kind, s, e in find_labels(p.text)): return items, used
             cells = _cells(row, cols)
-            if it := _item(cells, row): items.append(it); used.add((page.index, r)); pending = None
+            if it := _item(cells, row, page.index): items.append(it); used.add((page.index, r)); pending = None
             elif cells.get('desc') and amount_in(cells.get('amount', '')) is None: pending = (cells, row)
             elif pending and not cells.get('desc') and cells.get('amount') and row[0].box.y0 - pending[1][0].box.y1 < 2*row[0].h:
-                if it := _item({**pending[0], **cells}, pending[1] + row): items.append(it); used.add((page.index, r))
+                if it := _item({**pending[0], **cells}, pending[1] + row, page.index): items.append(it); used.add((page.index, r))
                 pending = None
     return items, used
 
@@ -419,7 +384,7 @@ def extract_invoice_fields(doc:Document) -> tuple[dict[str, Field|None], list[Li
     if best['currency'] is not None:
         hints = date_hints(doc.text, best['currency'].value)
         for f in ('date', 'due_date'):
-            if best[f] is not None: best[f].value = normalize_date(best[f].raw, hints)[0] or best[f].value
+            if best[f] is not None: best[f].value = parse_date(best[f].raw, hints)[0] or best[f].value
     ocr = any(w.source != 'pdf-text' for w in doc.words)
     fields = {f: _field(best[f], .9 if ocr else 1.) for f in INVOICE_FIELDS}
     if fields['currency'] is not None and fields['currency'].box == [0, 0, 0, 0]: fields['currency'].box = None

@@ -6,182 +6,15 @@
 from __future__ import annotations
 import datetime as dt, re
 from decimal import Decimal
-from functools import lru_cache
 from .core import *
 from .contract import *
+from .text import *
 
 # %% auto #0
-__all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'CURRENCY_SYMBOLS', 'LOCALE_WORDS', 'COMMON_CODES', 'FAIL_FACTOR',
-           'UNREAD_FACTOR', 'month_number', 'ocr_digits', 'normalize_date', 'date_hints', 'currency_code', 'amount_str',
-           'normalize_amount', 'document_currency', 'amount_in', 'date_in', 'number_in', 'run_checks',
-           'normalize_result']
-
-# %% ../nbs/03_normalize.ipynb #8f15446c
-DATE_LANGS = ('en', 'de', 'fr', 'es', 'ru', 'ms')
-"Languages whose month names `normalize_date` reads"
-
-@lru_cache(None)
-def _months() -> tuple[dict, dict]:
-    from babel.dates import get_month_names
-    names, full, pre = {}, {}, {}
-    for loc in DATE_LANGS:
-        for width in ('wide', 'abbreviated'):
-            for ctx in ('format', 'stand-alone'):
-                for m, n in get_month_names(width, ctx, loc).items():
-                    n = n.lower().rstrip('.')
-                    names[n] = m
-                    if width == 'wide': full.setdefault(m, set()).add(n)
-    for m, ns in full.items():
-        for n in ns: pre.setdefault(n[:3], set()).add(m)
-    return names, {p: (ms.pop(), full) for p, ms in pre.items() if len(ms) == 1}
-
-def month_number(token:str) -> int|None:
-    "The month (1–12) a month name or abbreviation in any of `DATE_LANGS` stands for, else `None`"
-    t = token.lower().rstrip('.')
-    names, pre = _months()
-    if t in names: return names[t]
-    if len(t) >= 3 and t[:3] in pre:
-        m, full = pre[t[:3]]
-        if any(n.startswith(t) for n in full[m]): return m
-    return None
-
-# %% ../nbs/03_normalize.ipynb #1fcb9f55
-_OCR_RUN = re.compile(r'[\dOoIl|.,/:-]*\d[\dOoIl|.,/:-]*')
-_OCR_MAP = str.maketrans('OoIl|', '00111')
-
-def _wordy(raw:str, k:int) -> bool: return 0 <= k < len(raw) and raw[k].isalpha() and raw[k] not in 'OoIl'
-
-def ocr_digits(raw:str) -> str:
-    "`raw` with O/o read as 0 and I/l/| as 1 inside runs of digits and number punctuation, unless touching a word"
-    def fix(m):
-        return ''.join(c.translate(_OCR_MAP) if c in 'OoIl|' and not (_wordy(raw, k-1) or _wordy(raw, k+1)) else c
-                       for k, c in enumerate(m[0], m.start()))
-    return _OCR_RUN.sub(fix, raw)
-
-# %% ../nbs/03_normalize.ipynb #59f3f4ea
-MONTH_FIRST_CURRENCIES = {'USD'}
-"Currencies whose documents print month-first numeric dates (4/22/2018)"
-
-_MON = r'([^\W\d_]{3,}\.?)'
-_TIME = r'(?=\D|$|\d{1,2}:\d\d)'
-_YEAR = r'((?:19|20)\d\d' + _TIME + r'|\d\d)'
-_NUMERIC = re.compile(r'(?<!\d)(\d{1,2})([-/.])(\d{1,2})\2' + _YEAR)
-_ISO = re.compile(r'(?<!\d)((?:19|20)\d\d)([-/.])(\d{1,2})\2(\d{1,2})' + _TIME)
-_COMPACT = re.compile(r'(?<!\d)(\d{8})(?!\d)')
-_DMONY = re.compile(r'(?<!\d)(\d{1,2})\.?(?:\s*de\s+|\s*[-/ ]\s*)' + _MON + r'(?:\s+de\s+|\s*[-/ ,]?\s*)' + _YEAR)
-_MONDY = re.compile(_MON + r'\s*[-/ ]?\s*(\d{1,2})(?:st|nd|rd|th)?\s*[,/ ]\s*' + _YEAR)
-
-def _year(y:str) -> int: return int(y) if len(y) == 4 else 2000 + int(y) if int(y) < 70 else 1900 + int(y)
-
-def _iso(y, m, d) -> str|None:
-    try: return dt.date(_year(y) if isinstance(y, str) else y, int(m), int(d)).isoformat()
-    except ValueError: return None
-
-def _order(hints:dict) -> tuple[str, str]:
-    "Day/month order to assume for an ambiguous date, and why"
-    if hints.get('order') in ('DMY', 'MDY'): return hints['order'], hints.get('why') or 'order given'
-    if cur := hints.get('currency'): return ('MDY' if cur in MONTH_FIRST_CURRENCIES else 'DMY'), f'currency {cur}'
-    return 'DMY', 'no evidence, day-first default'
-
-# %% ../nbs/03_normalize.ipynb #cf336c31
-def _numeric(m, hints) -> tuple[str|None, str]:
-    a, b, y = int(m[1]), int(m[3]), m[4]
-    if a > 12 or b > 12 or a == b:
-        return (_iso(y, b, a) if a > 12 or a == b else _iso(y, a, b)), ''
-    order, why = _order(hints)
-    d, mo = (a, b) if order == 'DMY' else (b, a)
-    return _iso(y, mo, d), f"ambiguous {m[0]}: read {'day' if order == 'DMY' else 'month'}-first ({why})"
-
-def _compact(s:str) -> tuple[str|None, str]:
-    if 1900 <= int(s[:4]) <= 2099 and (v := _iso(s[:4], s[4:6], s[6:])): return v, ''
-    if v := _iso(s[4:], s[2:4], s[:2]): return v, 'read as DDMMYYYY'
-    return None, ''
-
-@lru_cache(None)
-def _dateparser():
-    import dateparser
-    return dateparser
-
-def _fallback(raw:str, hints:dict) -> tuple[str|None, str]:
-    order, _ = _order(hints)
-    d = _dateparser().parse(raw, languages=list(DATE_LANGS),
-                            settings={'DATE_ORDER': order, 'REQUIRE_PARTS': ['day', 'month', 'year']})
-    return (d.date().isoformat(), 'read by dateparser') if d and 1900 <= d.year <= 2099 else (None, f'no date in {raw!r}')
-
-# %% ../nbs/03_normalize.ipynb #cdf7dc1a
-def _notes(*ns) -> str: return '; '.join(n for n in ns if n)
-def _glued(raw:str, m) -> str:
-    "A note when digits follow the year with no space (OCR glued the time on: `06/04/1711`)"
-    return f'digits after {m[0]!r} ignored' if m.end() < len(raw) and raw[m.end()].isdigit() else ''
-
-def normalize_date(raw:str|None, hints:dict|None=None) -> tuple[str|None, str]:
-    "`raw` as an ISO date (`YYYY-MM-DD`) or `None`, and a note saying how an ambiguous order was resolved"
-    if not raw or not raw.strip(): return None, ''
-    if (fixed := ocr_digits(raw)) != raw:
-        v, note = normalize_date(fixed, hints)
-        return v, '; '.join(n for n in (f'OCR letters read as digits: {fixed!r}', note) if n)
-    hints = hints or {}
-    if m := _ISO.search(raw): return _iso(m[1], m[3], m[4]), ''
-    if m := _NUMERIC.search(raw):
-        v, note = _numeric(m, hints)
-        return v, _notes(note if v else f'{m[0]!r} is not a valid date', _glued(raw, m))
-    if m := _COMPACT.search(raw):
-        v, note = _compact(m[1])
-        if v: return v, note
-    for m in _DMONY.finditer(raw):
-        if mo := month_number(m[2]): return _iso(m[3], mo, m[1]), _glued(raw, m)
-    for m in _MONDY.finditer(raw):
-        if mo := month_number(m[1]): return _iso(m[3], mo, m[2]), _glued(raw, m)
-    if not re.search(r'\d', raw): return None, f'no date in {raw!r}'
-    return _fallback(raw, hints)
-
-# %% ../nbs/03_normalize.ipynb #a4c35f59
-def date_hints(text:str='', currency:str|None=None) -> dict:
-    "Hints for `normalize_date`: day/month order voted by the unambiguous numeric dates in `text`, and `currency`"
-    votes = {'DMY': [], 'MDY': []}
-    for m in _NUMERIC.finditer(text):
-        a, b = int(m[1]), int(m[3])
-        if 31 >= a > 12 >= b >= 1: votes['DMY'].append(m[0])
-        elif b > 12 >= a >= 1 and b <= 31: votes['MDY'].append(m[0])
-    hints = {'currency': currency} if currency else {}
-    if len(votes['DMY']) != len(votes['MDY']):
-        order = max(votes, key=lambda k: len(votes[k]))
-        hints.update(order=order, why=f'other date {votes[order][0]} in document')
-    return hints
-
-# %% ../nbs/03_normalize.ipynb #761ddc7d
-CURRENCY_SYMBOLS = {'RM': 'MYR', '€': 'EUR', 'EURO': 'EUR', '£': 'GBP', '$': 'USD', 'US$': 'USD', 'S$': 'SGD',
-                    'SG$': 'SGD', 'A$': 'AUD', 'AU$': 'AUD', 'C$': 'CAD', 'CA$': 'CAD', 'HK$': 'HKD', 'NZ$': 'NZD',
-                    '₽': 'RUB', 'РУБ': 'RUB', 'Р': 'RUB', '¥': 'JPY', '₹': 'INR', 'RS': 'INR', 'R$': 'BRL',
-                    'FR': 'CHF', 'ZŁ': 'PLN', 'KČ': 'CZK', '₩': 'KRW', '฿': 'THB', 'RP': 'IDR', '₺': 'TRY'}
-"Currency marks as printed (upper case, no trailing dot) → ISO-4217"
-
-@lru_cache(None)
-def _iso_codes() -> frozenset:
-    from babel.numbers import list_currencies
-    return frozenset(list_currencies())
-
-def currency_code(mark:str|None) -> str|None:
-    "The ISO-4217 code for a currency mark as printed (`RM`, `€`, `eur`, `руб.`), else `None`"
-    if not mark: return None
-    m = mark.strip().upper().rstrip('.')
-    if m in CURRENCY_SYMBOLS: return CURRENCY_SYMBOLS[m]
-    return m if len(m) == 3 and m.isalpha() and m in _iso_codes() else None
+__all__ = ['LOCALE_WORDS', 'COMMON_CODES', 'FAIL_FACTOR', 'UNREAD_FACTOR', 'amount_str', 'normalize_amount', 'document_currency',
+           'run_checks', 'normalize_result']
 
 # %% ../nbs/03_normalize.ipynb #ee674065
-_MARK = r'(?:[^\W\d]{1,3}\s?|[$€£¥₽]\s?)?'
-_NEG = re.compile(r'^\s*\(.*\)\s*$|\d\s*[-−–]\s*$|(?:^|(?<=[\s:]))' + _MARK + '[-−–]' + _MARK + r'\d')
-
-def _amount(raw:str|None) -> tuple[Decimal|None, str|None]:
-    "The amount in `raw` (sign included) and its currency mark as printed"
-    from price_parser import Price
-    if not raw or not raw.strip(): return None, None
-    p = Price.fromstring(raw := ocr_digits(raw))
-    if p.amount_text and (m := re.fullmatch(r'0([.,])\d+', p.amount_text.strip())):
-        p = Price.fromstring(raw, decimal_separator=m[1])
-    if p.amount is None: return None, p.currency
-    return (-p.amount if _NEG.search(raw) else p.amount), p.currency
-
 def amount_str(d:Decimal|None, places:int=2) -> str|None:
     "A decimal as a plain string with at least `places` decimals (`9` → `9.00`, `43.7` → `43.70`)"
     if d is None: return None
@@ -190,7 +23,7 @@ def amount_str(d:Decimal|None, places:int=2) -> str|None:
 
 def normalize_amount(raw:str|None) -> tuple[str|None, str|None]:
     "`raw` as a decimal string with a dot and no thousands separators, and its ISO currency (or `None`)"
-    d, mark = _amount(raw)
+    d, mark = parse_amount(raw)
     return amount_str(d), currency_code(mark)
 
 # %% ../nbs/03_normalize.ipynb #d9fc8151
@@ -222,35 +55,6 @@ def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
     if '$' in text: return 'USD', 'bare $'
     return None, 'no currency evidence'
 
-# %% ../nbs/03_normalize.ipynb #9d062691
-_NUM = r'[-−]?\d{1,3}(?:(?:[ .,’\'\u202f\u00a0])\d{3})*(?:[.,]\d{1,2})?|[-−]?\d+(?:[.,]\d{1,2})?'
-_CUR = r'(?:[A-Z]{3}|RM|US\$|[$€£₽¥]|руб\.?|р\.)'
-_AMT = re.compile(rf'(?:{_CUR}\s?)?(?:{_NUM})(?:\s?{_CUR})?-?(?![\d%])(?!\s?%)')
-_DATEISH = re.compile(r'\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}\.?\s+[^\W\d]{3,}\.?\s+\d{4}|[^\W\d]{3,}\.? \d{1,2},? \d{4}|\d{1,2} de [^\W\d]+ de \d{4}')
-
-def amount_in(text:str, decimals:bool=False) -> str|None:
-    "The last amount printed in `text` (as printed, with its currency mark), preferring ones with decimals (or requiring them); long digit runs (IBANs, GTINs) are not amounts"
-    text = _DATEISH.sub(' ', re.sub(r'\d+(?:[.,]\d+)?\s?%', ' ', text))
-    ms = [m[0].strip() for m in _AMT.finditer(text) if re.search(r'\d', m[0])]
-    ms = [m for m in ms if sum(c.isdigit() for c in m) <= 15 and normalize_amount(m)[0] is not None]
-    dec = [m for m in ms if re.search(r'[.,]\d{2}(?!\d)', m)]
-    return (dec or ([] if decimals else ms) or [None])[-1]
-
-def date_in(text:str, hints:dict|None=None) -> tuple[str, str]|None:
-    "The first date printed in `text`: (as printed, ISO)"
-    for m in _DATEISH.finditer(text):
-        v, _ = normalize_date(m[0], hints or {})
-        if v: return m[0], v
-    return None
-
-def number_in(text:str, first:bool=False) -> str|None:
-    "The first token of `text` (or only the first, `first`) that looks like a document number: has a digit, is not a date, amount or rate"
-    for t in text.split():
-        t = t.strip(':;,()')
-        if re.search(r'\d', t) and not _DATEISH.fullmatch(t) and len(t) <= 40 and not re.fullmatch(r'[\d.,]*[.,]\d{2}|[\d.,]+%', t): return t
-        if first or t.lower() in ('vom', 'von', 'du', 'from', 'от', 'de', 'del', 'dated'): return None
-    return None
-
 # %% ../nbs/03_normalize.ipynb #73132cd3
 FAIL_FACTOR, UNREAD_FACTOR = 0.5, 0.5
 "Confidence multipliers: for a field in a failed check, and for a raw that did not read as its type"
@@ -260,14 +64,14 @@ def _fill(name:str, f:Field, hints:dict, cur:str|None) -> None:
     "Set `f.value` (and `f.currency`, `f.note`) from `f.raw` for field `name`, in place"
     note = ''
     if f.source == 'xml': return
-    if name in DATE_FIELDS: f.value, note = normalize_date(f.raw, hints)
+    if name in DATE_FIELDS: f.value, note = parse_date(f.raw, hints)
     elif name in AMOUNT_FIELDS:
-        d, mark = _amount(f.raw)
+        d, mark = parse_amount(f.raw)
         f.value = amount_str(d)
         if f.value and ocr_digits(f.raw) != f.raw: note = f'OCR letters read as digits: {ocr_digits(f.raw)!r}'
         own = currency_code(mark)
         f.currency = f.currency or (cur if own is None or (mark.strip() == '$' and cur) else own)
-    elif name == 'currency': f.value = currency_code(f.raw) or currency_code(_amount(f.raw)[1])
+    elif name == 'currency': f.value = currency_code(f.raw) or currency_code(parse_amount(f.raw)[1])
     else: f.value = ' '.join(f.raw.split()) or None
     if f.value is None:
         note = note or f'raw {f.raw!r} does not read as a {"date" if name in DATE_FIELDS else "amount" if name in AMOUNT_FIELDS else name}'
@@ -275,7 +79,7 @@ def _fill(name:str, f:Field, hints:dict, cur:str|None) -> None:
     if note: f.note = '; '.join(n for n in (f.note, note) if n)
 
 def _item(li:LineItem) -> LineItem:
-    q = _amount(li.quantity)[0] if li.quantity else None
+    q = parse_amount(li.quantity)[0] if li.quantity else None
     return li.model_copy(update=dict(quantity=format(q, 'f') if q is not None else li.quantity,
                                      unit_price=normalize_amount(li.unit_price)[0] or li.unit_price,
                                      amount=normalize_amount(li.amount)[0] or li.amount))

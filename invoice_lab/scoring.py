@@ -10,10 +10,12 @@ from typing import Optional
 from .core import *
 from .contract import *
 from .datasets import DATASETS, EINVOICE_FIELDS, Example
+from .text import parse_date, find_amounts
+from .normalize import normalize_amount, amount_str
 
 # %% auto #0
-__all__ = ['SCORED', 'HEADLINE', 'NAME_FIELDS', 'METRICS', 'AMOUNT_WORD', 'labelled', 'is_right', 'true_value', 'result_rows',
-           'score_rows', 'field_scores', 'summarize', 'flat_metrics', 'calibration', 'score_table', 'baseline_predict',
+__all__ = ['SCORED', 'HEADLINE', 'NAME_FIELDS', 'METRICS', 'labelled', 'is_right', 'true_value', 'result_rows', 'score_rows',
+           'field_scores', 'summarize', 'flat_metrics', 'calibration', 'score_table', 'baseline_predict',
            'baseline_fit', 'error_split', 'plot_f1', 'true_boxes', 'gt_lines', 'draw_doc']
 
 # %% ../nbs/05a_scoring.ipynb #74beffbc
@@ -46,8 +48,7 @@ def is_right(kind:str, name:str, true:str|None, raw:str|None, value:str|None, ru
 def true_value(name:str, label:str|None, form:str='raw') -> Optional[str]:
     "The normalized value of a label: as given for `form='value'`, else normalized like the pipeline does"
     if label is None or form == 'value': return label
-    from invoice_lab.normalize import normalize_date, normalize_amount
-    if name in DATE_FIELDS: return normalize_date(label, {})[0]
+    if name in DATE_FIELDS: return parse_date(label, {})[0]
     if name in AMOUNT_FIELDS: return normalize_amount(label)[0]
     return strict(label)
 
@@ -132,21 +133,22 @@ def score_table(df, by=('dataset', 'setting', 'extractor')):
     return pd.DataFrame(out).astype({'n': int, 'n_pred': int})
 
 # %% ../nbs/05a_scoring.ipynb #cef5b22a
-AMOUNT_WORD = re.compile(r'[^\d\s]{0,3}-?\d{1,3}(?:[,.\s]?\d{3})*[.,]\d{2}-?')
-"A word printed like an amount with two decimals, an optional currency mark in front"
+def _amount_word(text:str):
+    "The value of a word printed as one amount with decimals (a currency mark of up to 3 characters around it allowed), else `None`"
+    a = find_amounts(text)
+    return a[0].value if len(a) == 1 and len(text) - len(a[0].text) <= 3 else None
 
 def _fld(raw:str, value, page:int, box) -> Field:
     return Field(raw=raw, value=value, page=page, box=box.as_list(), confidence=0., source='baseline')
 
 def baseline_predict(doc:Document) -> Result:
     "First line = vendor, first word read as a date = date, largest amount = total"
-    from invoice_lab.normalize import normalize_date, normalize_amount
     words = [(p.index, w) for p in doc.pages for w in p.words]
     first = next(((p.index, p.lines[0]) for p in doc.pages if p.words), None)
     fields = {'vendor': first and _fld(first[1].text, strict(first[1].text), first[0], first[1].box)}
-    date = next(((i, w, v) for i, w in words if re.search(r'\d', w.text) and (v := normalize_date(w.text, {})[0])), None)
+    date = next(((i, w, v) for i, w in words if re.search(r'\d', w.text) and (v := parse_date(w.text, {})[0])), None)
     fields['date'] = date and _fld(date[1].text, date[2], date[0], date[1].box)
-    amounts = [(as_decimal(v), i, w, v) for i, w in words if AMOUNT_WORD.fullmatch(w.text) and (v := normalize_amount(w.text)[0])]
+    amounts = [(v, i, w, amount_str(v)) for i, w in words if (v := _amount_word(w.text)) is not None]
     top = max((a for a in amounts if a[0] is not None), key=lambda a: a[0], default=None)
     fields['total'] = top and _fld(top[2].text, top[3], top[1], top[2].box)
     return Result(source=doc.source, pages=len(doc.pages), fields={k: fields.get(k) for k in FIELDS}, extractor='baseline')

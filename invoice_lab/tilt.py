@@ -5,7 +5,6 @@
 # %% ../nbs/02c_tilt.ipynb #d386dd55
 from __future__ import annotations
 import difflib, math, os, re
-from dataclasses import dataclass
 from pathlib import Path
 from .core import *
 from .contract import *
@@ -72,16 +71,10 @@ def parse_output(text:str, logprobs:list[float]) -> tuple[list[str], float]:
     return values, (math.exp(min(logprobs)) if logprobs and values else 0.)
 
 # %% ../nbs/02c_tilt.ipynb #2cd4cd1d
-@dataclass
-class Grounding:
-    "Where a value was found: page index, the words, and the match score (1 = exact)"
+class Grounding(Line):
+    "Where a value was found: its words (a `Line`), page index, and the match score (1 = exact)"
     page: int
-    words: list[Word]
     score: float
-    @property
-    def raw(self) -> str: return ' '.join(w.text for w in self.words)
-    @property
-    def box(self) -> Box: return Box.around(w.box for w in self.words)
 
 def _squash(s:str) -> str: return re.sub(r'\s+', '', s).casefold()
 def _digits(s:str) -> str: return re.sub(r'\D', '', s)
@@ -120,9 +113,9 @@ def ground(value:str, doc:Document, min_ratio:float=0.85) -> Grounding|None:
     for p in doc.pages:
         words = [w for l in p.lines for w in l.words]
         sq = [_squash(w.text) for w in words]
-        if ws := _exact(target, words, sq): return Grounding(p.index, ws, 1.0)
+        if ws := _exact(target, words, sq): return Grounding(words=ws, page=p.index, score=1.0)
         if (f := _fuzzy(target, words, sq, min_ratio)) and (best is None or f[0] > best.score):
-            best = Grounding(p.index, f[1], round(f[0], 4))
+            best = Grounding(words=f[1], page=p.index, score=round(f[0], 4))
     return best
 
 # %% ../nbs/02c_tilt.ipynb #703b77d6
@@ -134,7 +127,7 @@ def answer_to_field(text:str, logprobs:list[float], doc:Document) -> Field|None:
     if not values: return None
     for v in values:
         if g := ground(v, doc):
-            return Field(raw=g.raw, confidence=round(conf*g.score, 4), page=g.page, box=g.box.as_list(), source='tilt')
+            return Field(raw=g.text, confidence=round(conf*g.score, 4), page=g.page, box=g.box.as_list(), source='tilt')
     return Field(raw=values[0], confidence=round(conf*UNGROUNDED_FACTOR, 4), source='tilt', note='ungrounded')
 
 def fields_from_outputs(doc:Document, outputs:dict[str, tuple[str, list[float]]]) -> dict[str, Field|None]:

@@ -1,7 +1,8 @@
 "SROIE receipts (real, 626): dates read the same from the whole printed line as from the label, with the document's hints."
 import json
 from invoice_lab.core import data_dir
-from invoice_lab.normalize import normalize_date, normalize_amount, date_hints, document_currency
+from invoice_lab.text import parse_date, date_hints
+from invoice_lab.normalize import normalize_amount, document_currency
 
 def _receipts():
     for f in sorted((data_dir()/'sroie'/'train').glob('*.fields.json')):
@@ -13,10 +14,10 @@ def test_the_label_date_reads_the_same_inside_its_printed_line():
     for lab, lines in _receipts():
         text = '\n'.join(lines)
         hints = date_hints(text, document_currency(text)[0])
-        want = normalize_date(lab['date'], hints)[0]
+        want = parse_date(lab['date'], hints)[0]
         assert want is not None, lab['date']
         for l in (l for l in lines if lab['date'] in l):
-            assert normalize_date(l, hints)[0] == want, (l, lab['date'])
+            assert parse_date(l, hints)[0] == want, (l, lab['date'])
             n += 1
     assert n >= 700
 
