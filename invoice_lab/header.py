@@ -20,7 +20,7 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB', 'MIN_CONFIDENCE',
            'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'phrase_candidates', 'label_value',
            'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates', 'training_rows',
-           'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'HeaderModel', 'calibration_splits', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -269,13 +269,18 @@ def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
     return models, columns
 
 # %% ../nbs/02d_header.ipynb #2f79f5bf
-def _curves(items:list[tuple[dict, dict]], seed:int) -> dict:
-    "Isotonic curves from score to P(right), fitted on each half of `items` scored by a model of the other half"
+def calibration_splits(groups:list[str], seed:int=0) -> list[tuple[list[int], list[int]]]:
+    "(fit on, score) index lists: each kind of document left out in turn when there are several, else two random halves"
+    idx = list(range(len(groups)))
+    if len(kinds := sorted(set(groups))) > 1: return [([i for i in idx if groups[i] != k], [i for i in idx if groups[i] == k]) for k in kinds]
+    random.Random(seed).shuffle(idx)
+    return [(idx[::2], idx[1::2]), (idx[1::2], idx[::2])]
+
+def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None) -> dict:
+    "Isotonic curves from score to P(right), fitted on scores of `items` by models that did not see them (`calibration_splits`)"
     from sklearn.isotonic import IsotonicRegression
-    idx = list(range(len(items))); random.Random(seed).shuffle(idx)
-    halves = [idx[::2], idx[1::2]]
     pts = {f: ([], []) for f in HEADER_FIELDS}
-    for a, b in (halves, halves[::-1]):
+    for a, b in calibration_splits(groups or ['']*len(items), seed):
         m = HeaderModel(*_fit(training_rows([items[i] for i in a], seed), seed))
         for i in b:
             cands, labels = items[i]
@@ -289,7 +294,7 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
     import sklearn
     items = [(document_candidates(d), {f: label_value(f, lab.get(f)) for f in HEADER_FIELDS}) for d, lab in pairs]
     models, columns = _fit(training_rows(items, seed), seed)
-    curves = _curves(items, seed) if calibrate else {}
+    curves = _curves(items, seed, [d.meta.get('dataset', '') for d, _ in pairs]) if calibrate else {}
     return HeaderModel(models, columns, curves, dict(n_docs=len(pairs), sklearn=sklearn.__version__, hgb=HGB))
 
 # %% ../nbs/02d_header.ipynb #d1fd26cf

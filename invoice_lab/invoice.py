@@ -14,9 +14,9 @@ from .text import parse_date, date_hints, currency_code, amount_in, date_in, num
 from .normalize import normalize_amount, document_currency
 
 # %% auto #0
-__all__ = ['NEAR_ROWS', 'INVOICE_FIELDS', 'read_invoice', 'Reading', 'label_candidates', 'choose_amounts', 'letterhead',
-           'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns', 'extract_line_items',
-           'extract_invoice_fields']
+__all__ = ['NEAR_ROWS', 'QUALIFIED', 'INVOICE_FIELDS', 'read_invoice', 'Reading', 'label_candidates', 'choose_amounts',
+           'letterhead', 'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns',
+           'extract_line_items', 'extract_invoice_fields']
 
 # %% ../nbs/02a_invoice.ipynb #58f1c56d
 @dataclass
@@ -112,6 +112,16 @@ def _party_value(rows, r:int, p:Line):
             break
     return (lines, 'below') if lines else None
 
+# %% ../nbs/02a_invoice.ipynb #a09d0d13
+QUALIFIED = 0.5
+"Weight of a label that more words of its own follow before its colon: `Date de facture associée :` names another date"
+
+def _qualified(text:str, end:int, labels) -> bool:
+    "Whether letters outside every label stand between a label ending at `end` and the colon after it"
+    if (colon := text.find(':', end)) < 0: return False
+    covered = {k for _, _, s, e in labels for k in range(s, e)}
+    return any(c.isalpha() and k not in covered for k, c in enumerate(text[end:colon], end))
+
 # %% ../nbs/02a_invoice.ipynb #ee9f2561
 def label_candidates(doc:Document, skip:set=frozenset()) -> list[Reading]:
     "Every typed value found next to a label of our fields (rows in `skip`, `(page, row)`, are ignored)"
@@ -132,6 +142,7 @@ def label_candidates(doc:Document, skip:set=frozenset()) -> list[Reading]:
                         if not labels[:n] or labels[n - 1][0] != 'invoice_number': continue
                         base = 1.
                     if field == 'total' and word in DUE_TOTALS: base = .9
+                    if _qualified(p.text, e, labels): base *= QUALIFIED
                     if field in ('customer', 'vendor'):
                         if s > 0 or p.text[e:].strip() and not p.text[e:].lstrip().startswith(':'): continue
                         if not p.text[e:].strip(' :'):
