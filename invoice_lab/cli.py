@@ -75,6 +75,7 @@ def eval_run(dataset: str = typer.Option('sroie', help="sroie, zugferd, or the p
     for f, s in m['metrics'].items():
         print(f"{f:16}{s['f1']:10.3f}{s['strict_f1']:10.3f}{s['accuracy']:10.3f}{s['value_acc']:10.3f}{m['baseline'].get(f, {}).get('f1', float('nan')):12.3f}")
 
+# %% ../nbs/09_cli.ipynb #d667d02d
 @eval_app.command('report')
 def eval_report(dataset: list[str] = typer.Option(None, help="Only these datasets (MLflow experiments)"),
                 metric: str = typer.Option('f1', help="f1, accuracy, strict_f1, value_acc, precision"),
@@ -115,6 +116,7 @@ def eval_cv(fit: str = typer.Option('invoice_lab.crossval:receipt_fit', help="Th
     if res.errors: print(f'{len(res.errors)} failures (listed in the JSON), first:', res.errors[:3])
     if log: print(f"logged {len(log_cv(res, tracking_uri or None, sprint, params))} runs to MLflow")
 
+# %% ../nbs/09_cli.ipynb #10ec6e20
 @eval_app.command('readme')
 def eval_readme(readme: str = typer.Option('', help="The file with the results markers (default: the project's README.md)"),
                 tracking_uri: str = typer.Option('', help="MLflow store (default: the project's)")):
@@ -241,6 +243,7 @@ def pod_status(pod_id: str = typer.Argument(None, help="Pod id (default: the las
     from invoice_lab.runpod_pod import pod_status as status, pod_summary
     print(pod_summary(_pod(status, pod_id)))
 
+# %% ../nbs/09_cli.ipynb #910bc7c9
 @pod_app.command('stop')
 def pod_stop(pod_id: str = typer.Argument(None, help="Pod id (default: the last `pod up`)")):
     "Stop the pod: the volume stays, the GPU is no longer billed"

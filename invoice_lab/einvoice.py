@@ -36,6 +36,7 @@ def _embedded(doc, name:str) -> bytes:
     if len(data) > MAX_XML_BYTES: raise DocumentTooLarge(f'the attachment {name!r} is {len(data)} bytes, over the limit of {MAX_XML_BYTES}')
     return data
 
+# %% ../nbs/02b_einvoice.ipynb #d62722a7
 def embedded_xml(pdf:Path|str|bytes) -> tuple[str, bytes]|None:
     "The (name, bytes) of the e-invoice XML embedded in `pdf`, or `None`"
     import pymupdf
@@ -126,6 +127,7 @@ def _address(a:dict) -> str|None:
     parts = [a.get('LineOne'), a.get('LineTwo'), a.get('LineThree'), ' '.join(x for x in (a.get('PostcodeCode'), a.get('CityName')) if x)]
     return ' '.join(p for p in parts if p) or None
 
+# %% ../nbs/02b_einvoice.ipynb #cc40b3ea
 def xml_fields(raw:dict, name:str='') -> dict[str, Field]:
     "Result fields (source 'xml', confidence 1.0) from parsed e-invoice values; missing elements are left out"
     cur = raw.get('currency')

@@ -89,6 +89,7 @@ def _needs_ocr(p:Page) -> bool:
     "Has page `p` an image and no words yet but those of a text layer?"
     return p.has_image and all(w.source == 'pdf-text' for w in p.words)
 
+# %% ../nbs/01_ocr.ipynb #0be915d2
 def run_ocr(doc:Document, engine:str='auto', orient:bool=True) -> Document:
     "OCR every page of `doc` that has no words yet with `engine` (by name), turning pages upright first if `orient`; returns `doc`"
     todo = [p for p in doc.pages if _needs_ocr(p)]
@@ -195,6 +196,7 @@ def _det_float32():
     normalize.float32 = True
     DetPreProcess.normalize = normalize
 
+# %% ../nbs/01_ocr.ipynb #37d3b5f3
 class RapidOCREngine(Engine):
     "rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime), words with their own boxes"
     name = 'rapidocr'
@@ -228,6 +230,7 @@ class RapidOCREngine(Engine):
 
 ENGINES['rapidocr'] = RapidOCREngine
 
+# %% ../nbs/01_ocr.ipynb #41950de0
 def rapid_models() -> tuple:
     "rapidocr's loaded detector, classifier and recogniser: the page-orientation probe (`01a_orient`) shares them with the engine"
     o = get_engine('rapidocr').ocr
@@ -269,6 +272,7 @@ def _rec_yml(name, onnx):
                                              {'KeepKeys': {'keep_keys': ['image', 'length', 'valid_ratio']}}]},
             'PostProcess': {'name': 'CTCLabelDecode', 'character_dict': meta['character'].split('\n')}}
 
+# %% ../nbs/01_ocr.ipynb #f7d371b4
 def paddle_model_dirs() -> Path:
     "The folder of PaddleOCR model dirs: `$INVOICE_LAB_PADDLE_MODELS`, else built from the rapidocr wheel"
     if env := os.environ.get('INVOICE_LAB_PADDLE_MODELS'): return Path(env).expanduser()
@@ -296,6 +300,7 @@ def _paddle_error(e:Exception) -> Exception:
         return EngineUnavailable(f'PaddleOCR tried to download models and could not ({msg.strip()}). {_SET_MODELS}')
     return e
 
+# %% ../nbs/01_ocr.ipynb #15aa3ebb
 class PaddleOCREngine(Engine):
     "PaddleOCR 3.x pipeline on local model dirs (onnxruntime on `ocr_device()`), words from its word boxes"
     name = 'paddleocr'

@@ -46,6 +46,7 @@ def config_path() -> Path:
     if p := os.environ.get('INVOICE_LAB_POD_CONFIG'): return Path(p)
     return (project_root() or Path.cwd())/'runpod'/'pod.toml'
 
+# %% ../nbs/08_runpod.ipynb #60354123
 def load_config(path:str|Path|None=None) -> PodConfig:
     "The pod config from a TOML file (missing file: defaults), then `INVOICE_LAB_POD_*` env overrides"
     try: import tomllib
@@ -179,6 +180,7 @@ def _resume(rp, cfg:PodConfig, pod:dict) -> dict:
     else: res = _call(rp.resume_pod, pod['id'], cfg.gpu_count)
     return {**pod, **(res or {}), 'resumed': True}
 
+# %% ../nbs/08_runpod.ipynb #6b4186ab
 def _create(rp, cfg:PodConfig) -> dict:
     "Rent a new pod as `cfg` says (Spot through `podRentInterruptable`, else the SDK's `create_pod`)"
     if cfg.spot:
@@ -210,6 +212,7 @@ def pod_up(cfg:PodConfig|None=None, new:bool=False) -> dict:
     remember(pod)
     return pod
 
+# %% ../nbs/08_runpod.ipynb #316675e4
 def _volume(rp, vol_id:str) -> dict:
     "Network volume `vol_id` as the account lists it (`id name size dataCenterId`); `size` None if it is not there"
     vols = (_call(rp.get_user) or {}).get('networkVolumes') or []

@@ -145,6 +145,7 @@ def _address(r, L, lang) -> list[str]:
     if lang == 'ru': return [f'{street}, д. {no}', f'{city}, {pc}']
     return [f'{street} {no}', f'{pc} {city}']
 
+# %% ../nbs/10_synthetic.ipynb #911653da
 def make_spec(seed:int, lang:str|None=None, layout:str|None=None, currency:str|None=None) -> dict:
     "One synthetic invoice drawn from `seed`: what to print and its labels"
     r = random.Random(seed)
@@ -245,6 +246,7 @@ def _items(p:_Pen, y:float, ruled:bool=False, pos:bool=False) -> float:
         y += 15
     return y
 
+# %% ../nbs/10_synthetic.ipynb #40eb470d
 def _totals(p:_Pen, y:float) -> float:
     s, w = p.spec, p.spec['words']
     if y > p.H - 150: p.c.showPage(); y = 60
@@ -294,6 +296,7 @@ def _twocol(p:_Pen):
     for k, v in meta: x += p.text(x, 210, f'{k}: {v}') + 24
     _totals(p, _items(p, 250))
 
+# %% ../nbs/10_synthetic.ipynb #01afb415
 def _table(p:_Pen):
     s, w = p.spec, p.spec['words']
     p.rect(50, 40, 36, 36, fill=.6)

@@ -92,6 +92,7 @@ def _exact(target, words, sq):
         i = text.find(target, i+1)
     return None
 
+# %% ../nbs/02c_tilt.ipynb #639e9fd2
 def _fuzzy(target, words, sq, min_ratio):
     "The best run of consecutive words with the same digits as `target` and a similarity ≥ `min_ratio`"
     best, digits = None, _digits(target)
