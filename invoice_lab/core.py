@@ -144,19 +144,20 @@ class Line(BaseModel):
 ROW_OVERLAP = 0.5
 "Share of the smaller height two boxes must overlap vertically to be on one row"
 ROW_ALIGN = 0.4, 0.3
-"...and how close (in the smaller height) their bottoms, or else their centres, must be: a large title does not swallow the small lines beside it"
+"With `align`: how close (in the smaller height) their bottoms, or else their centres, must also be"
 
-def same_row(a:Box, b:Box, overlap:float=ROW_OVERLAP) -> bool:
-    "Whether `a` and `b` sit on one row: they overlap vertically and share a baseline or a centre line"
+def same_row(a:Box, b:Box, overlap:float=ROW_OVERLAP, align:bool=False) -> bool:
+    "Whether `a` and `b` sit on one row: they overlap vertically (and, with `align`, share a baseline or a centre line)"
     h = min(a.height, b.height)
-    return (min(a.y1, b.y1) - max(a.y0, b.y0) >= overlap*h and
-            (abs(a.y1 - b.y1) < ROW_ALIGN[0]*h or abs(a.cy - b.cy) < ROW_ALIGN[1]*h))
+    if min(a.y1, b.y1) - max(a.y0, b.y0) < overlap*h: return False
+    return not align or abs(a.y1 - b.y1) < ROW_ALIGN[0]*h or abs(a.cy - b.cy) < ROW_ALIGN[1]*h
 
-def group_rows(boxes:list[Box], overlap:float=ROW_OVERLAP, reach:int=8) -> list[list[int]]:
-    "Indices of `boxes` grouped into rows, top to bottom, each row left to right (a box joins a row when it is on one row with any of its last `reach` boxes)"
+def group_rows(boxes:list[Box], overlap:float=ROW_OVERLAP, align:bool=False, reach:int=8) -> list[list[int]]:
+    "Indices of `boxes` grouped into rows, top to bottom, each row left to right"
     rows:list[list[int]] = []
-    for i in sorted(range(len(boxes)), key=lambda i: (boxes[i].cy, boxes[i].x0)):
-        if rows and any(same_row(boxes[i], boxes[j], overlap) for j in rows[-1][-reach:]): rows[-1].append(i)
+    for i in sorted(range(len(boxes)), key=lambda i: (boxes[i].cy, boxes[i].x0 if align else i)):
+        last = rows[-1][-reach:] if align and rows else rows[-1][-1:] if rows else []
+        if any(same_row(boxes[i], boxes[j], overlap, align) for j in last): rows[-1].append(i)
         else: rows.append([i])
     return [sorted(r, key=lambda i: boxes[i].x0) for r in rows]
 
@@ -177,7 +178,7 @@ def phrase_rows(words:list[Word], gap:float=PHRASE_GAP) -> list[list[Line]]:
     "`words` (empty ones dropped) as rows, top to bottom, of phrases left to right"
     ws = [w for w in words if w.text.strip()]
     out = []
-    for r in group_rows([w.box for w in ws]):
+    for r in group_rows([w.box for w in ws], align=True):
         phrases, cur = [], [ws[r[0]]]
         for i in r[1:]:
             w, p = ws[i], cur[-1]
