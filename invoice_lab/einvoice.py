@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from .core import *
 from .contract import *
+from .text import parse_date
 
 # %% auto #0
 __all__ = ['XML_NAMES', 'ROOTS', 'MAX_XML_BYTES', 'MAX_TEXT', 'XML_FIELDS', 'MAX_ITEMS', 'embedded_xml', 'parse_cii', 'parse_ubl',
@@ -114,12 +115,6 @@ XML_FIELDS = {'invoice_number': 'invoice_number', 'date': 'issue_date', 'due_dat
               'subtotal': 'net_total', 'tax': 'tax_total', 'total': 'grand_total', 'due_payable': 'due_payable'}
 "Result field ← key of the parsed XML, for the flat fields"
 
-def _iso(raw:str) -> str|None:
-    s = raw.strip()
-    if len(s) == 8 and s.isdigit(): return f'{s[:4]}-{s[4:6]}-{s[6:]}'
-    if len(s) == 10 and s[4] == s[7] == '-' and s.replace('-', '').isdigit(): return s
-    return None
-
 def _amount(raw:str) -> str|None:
     return None if (d := as_decimal(raw)) is None else format(d, 'f')
 
@@ -135,7 +130,7 @@ def xml_fields(raw:dict, name:str='') -> dict[str, Field]:
     out = {}
     for f, k in XML_FIELDS.items():
         if (r := raw.get(k)) is None: continue
-        if f in ('date', 'due_date'): out[f] = mk(r, _iso(r))
+        if f in ('date', 'due_date'): out[f] = mk(r, parse_date(r)[0])
         elif f in ('subtotal', 'tax', 'total', 'due_payable'): out[f] = mk(r, _amount(r), currency=cur)
         else: out[f] = mk(r, r)
     for f, party in (('vendor', 'seller'), ('customer', 'buyer')):

@@ -232,8 +232,6 @@ class AmountSpan(Span):
     "An amount: `start:end`/`text` span the number alone; `pre` is the currency printed before it, if any"
     pre: str = ''
 
-def _decimals(num:str) -> bool: return bool(re.search(r'[.,]\d{1,2}$', num))
-
 def find_amounts(text:str, decimals:bool=True) -> list[AmountSpan]:
     "Every amount in `text` (only those with decimals, `decimals`), left to right; a mark before it counts when `currency_code` reads it"
     out = []
