@@ -233,13 +233,14 @@ class AmountSpan(Span):
     pre: str = ''
 
 def find_amounts(text:str, decimals:bool=True) -> list[AmountSpan]:
-    "Every amount in `text` (only those with decimals, `decimals`), left to right; a mark before it counts when `currency_code` reads it"
+    "Every amount in `text` (only those with decimals, `decimals`), left to right, with its value (sign included); a mark before it counts when `currency_code` reads it"
     out = []
     for m in AMOUNT_RE.finditer(text):
         if decimals and not _decimals(m['num']): continue
         pre = m['pre'] or ''
-        a = m.start('num') if pre and not currency_code(pre) else m.start()
-        out.append(AmountSpan(*m.span('num'), m['num'], 0, parse_amount(text[a:m.end('num')])[0], pre if a == m.start() else ''))
+        a, b = (m.start('num') if pre and not currency_code(pre) else m.start()), m.end()
+        if text[a-1:a] == '(' and text[b:b+1] == ')': a, b = a - 1, b + 1  # accounting negative: (12.00)
+        out.append(AmountSpan(*m.span('num'), m['num'], 0, parse_amount(text[a:b])[0], pre if a == m.start() else ''))
     return out
 
 # %% ../nbs/00b_text.ipynb #99416767
