@@ -98,8 +98,7 @@ def doc_lines(doc:Document) -> list[LineInfo]:
         out += [LineInfo(words=l.words, page=p.index, f=_line_feats(l.text, l.box, p, i, len(lines), hmed, l.conf))
                 for i, l in enumerate(lines)]
     for i, a in enumerate(out):
-        a.f['row'] = [j for j in range(max(0, i-8), min(len(out), i+9)) if out[j].page == a.page and
-                      min(a.box.y1, out[j].box.y1) - max(a.box.y0, out[j].box.y0) > .5*min(a.box.height, out[j].box.height)]
+        a.f['row'] = [j for j in range(max(0, i-8), min(len(out), i+9)) if out[j].page == a.page and same_row(a.box, out[j].box)]
     return out
 
 # %% ../nbs/02_extract.ipynb #138e4639
