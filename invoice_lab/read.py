@@ -101,7 +101,8 @@ def _pdf_words(page) -> list[Word]:
         words.append(Word(text=t, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), line=ids.setdefault((blk, ln), len(ids)), source='pdf-text'))
     return words
 
-def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:int=MAX_TOTAL_PIXELS, why:list|None=None) -> list[Page]:
+def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:int=MAX_TOTAL_PIXELS, why:list|None=None,
+              raster_pixels:int=RASTER_PIXELS) -> list[Page]:
     import pymupdf
     pymupdf.TOOLS.mupdf_display_errors(False)
     try: pdf = pymupdf.open(stream=data, filetype='pdf')
@@ -114,7 +115,7 @@ def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:
     except Exception as e: raise CorruptDocument(f'the page tree of the PDF is broken ({e})') from None
     if n == 0: raise EmptyDocument('the PDF has no pages')
     if n > max_pages: raise TooManyPages(f'the PDF has {n} pages, over the limit of {max_pages}')
-    pages, budget = [], min(max_pixels, max_total/n, RASTER_PIXELS)
+    pages, budget = [], min(max_pixels, max_total/n, raster_pixels)
     try:
         for i, pg in enumerate(pdf):
             r = pg.rect
@@ -171,7 +172,8 @@ def _file_bytes(p:Path, max_bytes:int) -> bytes:
     return data
 
 def read_document(src:str|Path|bytes, name:str|None=None, max_pages:int=500, max_pixels:int=MAX_PIXELS,
-                  dpi:int=DPI, max_bytes:int=MAX_BYTES, max_total_pixels:int=MAX_TOTAL_PIXELS) -> Document:
+                  dpi:int=DPI, max_bytes:int=MAX_BYTES, max_total_pixels:int=MAX_TOTAL_PIXELS,
+                  raster_pixels:int=RASTER_PIXELS) -> Document:
     "Read a PDF or image from a path or bytes into a `Document` (PDF text layer filled, images attached)"
     if isinstance(src, (bytes, bytearray, memoryview)): data, source = bytes(src), name or '<bytes>'
     else: data, source = _file_bytes(Path(src), max_bytes), name or display_name(src)
@@ -180,7 +182,7 @@ def read_document(src:str|Path|bytes, name:str|None=None, max_pages:int=500, max
     if mime is None:
         raise UnsupportedDocument(f'{source}: not a PDF, JPEG, PNG, TIFF, WebP or BMP (starts with {data[:8]!r})')
     why = []
-    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi, max_total_pixels, why)
+    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi, max_total_pixels, why, raster_pixels)
     else:
         pages = [Page(index=i, width=im.width, height=im.height, unit='px').with_image(im)
                  for i, im in enumerate(_read_image(data, max_pages, max_pixels, mime, max_total_pixels))]
