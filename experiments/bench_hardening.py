@@ -1,6 +1,6 @@
 """Issue 12 measured on a real `invoice-lab serve` process, for the code at a base commit and for this checkout, in
-the same run: answer sizes for crafted e-invoice XML, server RSS for huge-page / many-frame uploads, CPU after a
-504, small requests queued behind timed-out ones, and a client sending its request head one line a second.
+the same run: answer sizes for crafted e-invoice XML, RSS of the server and its worker processes for huge-page / many-frame uploads,
+their CPU after a 504, small requests queued behind timed-out ones, and a client sending its request head one line a second.
 
     nice -n 10 .venv/bin/python experiments/bench_hardening.py --base 46c3bb6   # -> experiments/hardening.json
 """
@@ -38,16 +38,33 @@ class Server:
         self.url = f'http://127.0.0.1:{self.port}'
         wait_ready(self.url, 300, self.proc)
 
-    def status(self, key: str) -> int:
-        "A `/proc/<pid>/status` value in kB (VmRSS, VmHWM)"
-        for ln in Path(f'/proc/{self.proc.pid}/status').read_text().splitlines():
-            if ln.startswith(key + ':'): return int(ln.split()[1])
-        return 0
+    def tree(self) -> list[int]:
+        "The server's pid and those of its live descendants (its worker processes)"
+        out, todo = [], [self.proc.pid]
+        while todo:
+            p = todo.pop(); out.append(p)
+            for t in Path(f'/proc/{p}/task').glob('*/children'):
+                try: todo += [int(k) for k in t.read_text().split()]
+                except OSError: pass
+        return out
+
+    def status(self, key: str, tree: bool = True) -> int:
+        "A `/proc/<pid>/status` value in kB (VmRSS), summed over the server and its worker processes (`tree`), or the server's own"
+        total = 0
+        for pid in (self.tree() if tree else [self.proc.pid]):
+            try: lines = Path(f'/proc/{pid}/status').read_text().splitlines()
+            except OSError: continue
+            total += next((int(ln.split()[1]) for ln in lines if ln.startswith(key + ':')), 0)
+        return total
 
     def cpu(self) -> float:
-        "CPU seconds (user + system) the server has used so far"
-        f = Path(f'/proc/{self.proc.pid}/stat').read_text().rsplit(')', 1)[1].split()
-        return (int(f[11]) + int(f[12])) / TICK
+        "CPU seconds (user + system) used so far by the server and its worker processes, live or already reaped"
+        total = 0
+        for pid in self.tree():
+            try: f = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+            except OSError: continue
+            total += sum(int(x) for x in f[11:15])   # utime, stime, and those of its reaped children
+        return total / TICK
 
     def post(self, path: str, data: bytes, ctype='application/pdf', timeout=600) -> tuple[int, int, float]:
         "(status, answer bytes, seconds) of one upload"
@@ -91,31 +108,36 @@ def answers(path: Path) -> dict:
 
 
 def memory(path: Path) -> dict:
-    "Server RSS (MB) before, at its peak during, and 3 s after each big upload"
+    """RSS (MB) of the server and its worker processes together (summed: pages they share count twice) before, at its peak
+    during, and 3 s after each big upload; `server_*` the server process alone"""
     s, out = Server(path), {}
     try:
         for name, data, ctype in [('8_pages_200in', huge_pages_pdf(8), 'application/pdf'),
                                   ('tiff_4x49MP', tiff_frames(4, 7000, 7000), 'image/tiff')]:
-            before = s.status('VmRSS')
-            peak, done = [before], threading.Event()
+            before, server_before = s.status('VmRSS'), s.status('VmRSS', tree=False)
+            peak, server_peak, done = [before], [server_before], threading.Event()
             def watch():
-                while not done.is_set(): peak.append(s.status('VmRSS')); time.sleep(0.05)
+                while not done.is_set(): peak.append(s.status('VmRSS')); server_peak.append(s.status('VmRSS', tree=False)); time.sleep(0.05)
             th = threading.Thread(target=watch); th.start()
             st, n, sec = s.post('/v1/extract', data, ctype)
             done.set(); th.join(); time.sleep(3)
-            out[name] = {'upload_bytes': len(data), 'status': st, 'answer_bytes': n, 'seconds': sec, 'rss_before_mb': before // 1024,
-                         'rss_peak_mb': max(peak) // 1024, 'rss_after_mb': s.status('VmRSS') // 1024,
-                         'growth_peak_mb': (max(peak) - before) // 1024, 'growth_after_mb': (s.status('VmRSS') - before) // 1024}
+            after = s.status('VmRSS')
+            out[name] = {'upload_bytes': len(data), 'status': st, 'answer_bytes': n, 'seconds': sec, 'processes': len(s.tree()),
+                         'rss_before_mb': before // 1024, 'rss_peak_mb': max(peak) // 1024, 'rss_after_mb': after // 1024,
+                         'growth_peak_mb': (max(peak) - before) // 1024, 'growth_after_mb': (after - before) // 1024,
+                         'server_rss_before_mb': server_before // 1024, 'server_growth_peak_mb': (max(server_peak) - server_before) // 1024}
     finally: s.close()
     return out
 
 
 def timeout(path: Path, limit=4.0) -> dict:
-    "Two heavy uploads past the time limit, a small one sent behind them; the server's CPU after their 504s"
+    """Two heavy uploads past the time limit, a small one sent 1 s behind them; the CPU of the server and its worker
+    processes after their 504s, sampled every 0.5 s from when the small answer and both 504s are in
+    (`sampling_from_s_after_last_504` later than the last 504)"""
     s, heavy, small = Server(path, timeout_s=limit, workers=2), scanned_pdf(), einvoice_pdf(cii_xml())
     try:
-        res = {}
-        def go(k, data): res[k] = s.post('/v1/extract', data)
+        res, ends = {}, {}
+        def go(k, data): res[k] = s.post('/v1/extract', data); ends[k] = time.perf_counter()
         ths = [threading.Thread(target=go, args=(f'heavy{i}', heavy)) for i in range(2)]
         for t in ths: t.start()
         time.sleep(1.0)
@@ -127,7 +149,8 @@ def timeout(path: Path, limit=4.0) -> dict:
             samples.append((round(t0 - t504, 2), round((s.cpu() - c0) / (time.perf_counter() - t0), 3)))
         idle = next((t for t, rate in samples if rate < 0.05), None)
         return {'limit_s': limit, 'heavy': [res['heavy0'][0], res['heavy1'][0]], 'heavy_seconds': [res['heavy0'][2], res['heavy1'][2]],
-                'small_behind_status': small_res[0], 'cpu_s_in_20s_after_504': round(s.cpu() - cpu0, 2),
+                'small_behind_status': small_res[0], 'small_behind_seconds': small_res[2],
+                'sampling_from_s_after_last_504': round(t504 - max(ends.values()), 2), 'cpu_s_in_20s_after_504': round(s.cpu() - cpu0, 2),
                 'seconds_until_cpu_idle': idle, 'cpu_rate_samples': samples[:12]}
     finally: s.close()
 

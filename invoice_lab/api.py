@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI, Query, Request
 # %% auto #0
 __all__ = ['WEB', 'ENGINE_NAMES', 'UPLOAD', 'FIELDS_PATTERN', 'ERRORS', 'ApiSettings', 'key_ok', 'is_loopback', 'UnsafeBind',
            'check_bind', 'read_limited', 'ocr_document', 'extract_document', 'render_page', 'tiny_receipt', 'warm_up',
-           'query_names', 'create_app', 'Protocol', 'server_config', 'serve', 'wait_ready']
+           'preload', 'query_names', 'create_app', 'Protocol', 'server_config', 'serve', 'wait_ready']
 
 # %% ../nbs/06_api.ipynb #34c62d88
 class ApiSettings(BaseModel):
@@ -30,10 +30,12 @@ class ApiSettings(BaseModel):
     max_pages: int = 50
     max_pixels: int = 50_000_000
     max_total_pixels: int = MAX_TOTAL_PIXELS
+    raster_pixels: int = 3_000_000
     timeout_s: float = 120.
     header_timeout_s: float = 10.
     workers: int = 2
     queue: int = 16
+    processes: bool = True
     cors_origins: list[str] = PField(default_factory=list)
 
     @classmethod
@@ -46,7 +48,8 @@ class ApiSettings(BaseModel):
 
     def read_limits(self) -> dict:
         "The keyword arguments of `read_document` that carry these limits"
-        return dict(max_pages=self.max_pages, max_pixels=self.max_pixels, max_total_pixels=self.max_total_pixels)
+        return dict(max_pages=self.max_pages, max_pixels=self.max_pixels, max_total_pixels=self.max_total_pixels,
+                    raster_pixels=self.raster_pixels)
 
 # %% ../nbs/06_api.ipynb #87644064
 def key_ok(given:str|None, expected:str|None) -> bool:
@@ -123,6 +126,10 @@ def warm_up(settings:ApiSettings):
     extract_document(tiny_receipt(), 'warm-up.png', settings, model=model)
     return model
 
+def preload(settings:ApiSettings):
+    "Import the pipeline's modules (not its models): a worker's start when the server does not warm up"
+    import invoice_lab.pipeline
+
 # %% ../nbs/06_api.ipynb #7a054e5c
 WEB = Path(str(files('invoice_lab')))/'assets'/'web'
 "The demo page's files, served from the package"
@@ -162,15 +169,20 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
 
     @asynccontextmanager
     async def lifespan(app):
-        app.state.runner = Runner(settings.workers, settings.queue, settings.timeout_s)
         app.state.model, app.state.ready, app.state.warm_error = None, not warm, None
+        if settings.processes:   # each worker warms up itself and keeps its own model
+            app.state.runner = Runner(settings.workers, settings.queue, settings.timeout_s)
+            app.state.runner.start(warm_up if warm else preload, settings)
+        else: app.state.runner = ThreadRunner(settings.workers, settings.queue, settings.timeout_s)
         async def _warm():
             try:
-                app.state.model = await asyncio.get_running_loop().run_in_executor(app.state.runner.pool, warm_up, settings)
+                if settings.processes:
+                    if err := await app.state.runner.warmed(): raise RuntimeError(err)
+                else: app.state.model = await asyncio.get_running_loop().run_in_executor(app.state.runner.pool, warm_up, settings)
                 app.state.ready = True
             except Exception as e:
-                log.exception('warm-up failed')
-                app.state.warm_error = f'{type(e).__name__}: {e}'
+                log.error('warm-up failed: %s', e)
+                app.state.warm_error = str(e) if settings.processes else f'{type(e).__name__}: {e}'
         task = asyncio.create_task(_warm()) if warm else None
         yield
         if task: task.cancel()

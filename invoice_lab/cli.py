@@ -168,7 +168,7 @@ def demo(ocr: str = typer.Option('auto', help="OCR engine (see `extract`)")):
 # %% ../nbs/09_cli.ipynb #aa974ffa
 @app.command()
 def serve(host: str = typer.Option('127.0.0.1', help="Address to bind; anything but loopback needs INVOICE_LAB_API_KEY"),
-          port: int = typer.Option(8000), threads: int = typer.Option(None, help="Worker threads for CPU work (default 2)"),
+          port: int = typer.Option(8000), threads: int = typer.Option(None, help="Worker processes for CPU work (default 2)"),
           max_bytes: int = typer.Option(None, help="Upload size limit in bytes (default 20 MB)"),
           max_pages: int = typer.Option(None, help="Pages per document (default 50)"),
           timeout: float = typer.Option(None, help="Seconds per request before a 504 (default 120)")):

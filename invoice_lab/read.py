@@ -41,7 +41,7 @@ def _check_size(w, h, max_pixels, what='image'):
         raise DocumentTooLarge(f'{what} is {w}×{h} = {w*h/1e6:.0f} MP, over the limit of {max_pixels/1e6:.0f} MP '
                                '(raise max_pixels if the file is trusted)')
 
-# %% ../nbs/00c_read.ipynb #16b00c59
+# %% ../nbs/00c_read.ipynb #e0fa7d0a
 def _read_image(data:bytes, max_pages:int, max_pixels:int, mime:str='image', max_total:int=MAX_TOTAL_PIXELS) -> list:
     "Decoded, upright RGB frames of an image file, after checking the sizes in its header(s)"
     from PIL import ImageOps, ImageSequence, UnidentifiedImageError
@@ -94,7 +94,7 @@ def _text_layer(page, words:list[Word]) -> tuple[str, str]:
     if bare >= BARE_IMAGES: return 'both', f'text layer and OCR: {len(words)} words beside images covering {bare:.0%} with no text layer'
     return 'text', f'text layer: {len(words)} words' + (' over a scan (a searchable PDF)' if covered >= 0.5 else '')
 
-# %% ../nbs/00c_read.ipynb #4891e4df
+# %% ../nbs/00c_read.ipynb #effd7672
 def _pdf_words(page) -> list[Word]:
     import pymupdf
     m, rotated, words, ids = page.rotation_matrix, page.rotation != 0, [], {}
@@ -103,8 +103,9 @@ def _pdf_words(page) -> list[Word]:
         words.append(Word(text=t, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), line=ids.setdefault((blk, ln), len(ids)), source='pdf-text'))
     return words
 
-# %% ../nbs/00c_read.ipynb #c5ed55f9
-def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:int=MAX_TOTAL_PIXELS, why:list|None=None) -> list[Page]:
+# %% ../nbs/00c_read.ipynb #77030f64
+def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:int=MAX_TOTAL_PIXELS, why:list|None=None,
+              raster_pixels:int=RASTER_PIXELS) -> list[Page]:
     import pymupdf
     pymupdf.TOOLS.mupdf_display_errors(False)
     try: pdf = pymupdf.open(stream=data, filetype='pdf')
@@ -117,7 +118,7 @@ def _read_pdf(data:bytes, max_pages:int, max_pixels:int, dpi:int=DPI, max_total:
     except Exception as e: raise CorruptDocument(f'the page tree of the PDF is broken ({e})') from None
     if n == 0: raise EmptyDocument('the PDF has no pages')
     if n > max_pages: raise TooManyPages(f'the PDF has {n} pages, over the limit of {max_pages}')
-    pages, budget = [], min(max_pixels, max_total/n, RASTER_PIXELS)
+    pages, budget = [], min(max_pixels, max_total/n, raster_pixels)
     try:
         for i, pg in enumerate(pdf):
             r = pg.rect
@@ -173,9 +174,10 @@ def _file_bytes(p:Path, max_bytes:int) -> bytes:
     if len(data) > max_bytes: raise DocumentTooLarge(f'{name} is over the limit of {max_bytes} bytes')
     return data
 
-# %% ../nbs/00c_read.ipynb #4250d2d8
+# %% ../nbs/00c_read.ipynb #f6ecd921
 def read_document(src:str|Path|bytes, name:str|None=None, max_pages:int=500, max_pixels:int=MAX_PIXELS,
-                  dpi:int=DPI, max_bytes:int=MAX_BYTES, max_total_pixels:int=MAX_TOTAL_PIXELS) -> Document:
+                  dpi:int=DPI, max_bytes:int=MAX_BYTES, max_total_pixels:int=MAX_TOTAL_PIXELS,
+                  raster_pixels:int=RASTER_PIXELS) -> Document:
     "Read a PDF or image from a path or bytes into a `Document` (PDF text layer filled, images attached)"
     if isinstance(src, (bytes, bytearray, memoryview)): data, source = bytes(src), name or '<bytes>'
     else: data, source = _file_bytes(Path(src), max_bytes), name or display_name(src)
@@ -184,7 +186,7 @@ def read_document(src:str|Path|bytes, name:str|None=None, max_pages:int=500, max
     if mime is None:
         raise UnsupportedDocument(f'{source}: not a PDF, JPEG, PNG, TIFF, WebP or BMP (starts with {data[:8]!r})')
     why = []
-    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi, max_total_pixels, why)
+    if mime == 'application/pdf': pages = _read_pdf(data, max_pages, max_pixels, dpi, max_total_pixels, why, raster_pixels)
     else:
         pages = [Page(index=i, width=im.width, height=im.height, unit='px').with_image(im)
                  for i, im in enumerate(_read_image(data, max_pages, max_pixels, mime, max_total_pixels))]

@@ -74,14 +74,15 @@ def test_page_tree_that_lies(client, count):
 
 
 # --- item 3: pixels of a whole request
-def test_huge_pages_are_rasterised_within_the_request_budget(client, monkeypatch):
+def test_huge_pages_are_rasterised_within_the_request_budget(monkeypatch):
     "8 blank 200×200-inch pages (1.4 kB): every page is OCRed, all of them together within max_total_pixels"
     from invoice_lab.ocr import RapidOCREngine
     seen = []
     monkeypatch.setattr(RapidOCREngine, 'segments', lambda self, im: seen.append(im.size) or [])
-    r = post(client, huge_pages_pdf(8), '/v1/ocr')
+    with TestClient(create_app(ApiSettings(api_key='k3y', processes=False), warm=False)) as c: r = post(c, huge_pages_pdf(8), '/v1/ocr')
     assert r.status_code == 200, r.text
     assert len(seen) == 8 and sum(w * h for w, h in seen) <= 100_000_000, seen   # the default max_total_pixels
+    assert max(w * h for w, h in seen) <= 3_000_000, seen   # and each page within the API's raster_pixels: bounded OCR memory
 
 
 def test_multi_frame_pixel_bomb_is_413(client):
@@ -98,7 +99,7 @@ def test_timed_out_work_stops_and_frees_its_thread(monkeypatch):
     ticks = []
     def spin(*a, **kw):
         while True: ticks.append(1); time.sleep(0.001)
-    app = create_app(ApiSettings(timeout_s=0.5, workers=1), warm=False)
+    app = create_app(ApiSettings(timeout_s=0.5, workers=1, processes=False), warm=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         monkeypatch.setattr(api, 'ocr_document', spin)
         r = c.post('/v1/ocr', content=b'%PDF-1.4', headers={'Content-Type': 'application/pdf'})

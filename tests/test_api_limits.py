@@ -49,6 +49,12 @@ def client():
     app = create_app(ApiSettings(api_key='k3y', max_bytes=3_000_000, max_pages=20, max_pixels=30_000_000), warm=False)
     with TestClient(app, raise_server_exceptions=False) as c: yield c
 
+@pytest.fixture(scope='module')
+def inproc():
+    "The same server with its work in threads of this process, for tests that patch the code the work runs"
+    app = create_app(ApiSettings(api_key='k3y', max_bytes=3_000_000, max_pages=20, max_pixels=30_000_000, processes=False), warm=False)
+    with TestClient(app, raise_server_exceptions=False) as c: yield c
+
 
 def err(r, status, code):
     assert r.status_code == status, (r.status_code, r.text)
@@ -90,13 +96,13 @@ def test_encrypted_pdf(client):
     data = pdf.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw='u', owner_pw='o')
     err(upload(client, data), 422, 'encrypted')
 
-def test_page_bomb(client, monkeypatch):
+def test_page_bomb(inproc, monkeypatch):
     "10,000 pages are refused from the page count: not one page is read"
     import invoice_lab.read as read
     data = many_pages_pdf(10_000)
     assert pymupdf.open(stream=data).page_count == 10_000 and len(data) < 1_100_000
     monkeypatch.setattr(read, '_pdf_words', lambda page: pytest.fail('a page was read'))
-    r = upload(client, data)
+    r = upload(inproc, data)
     err(r, 422, 'too_many_pages')
     assert '10000 pages' in r.json()['error']['message']
 
@@ -174,7 +180,7 @@ def test_request_timeout(monkeypatch):
         calls.append('returned')
         return out
     monkeypatch.setattr(RapidOCREngine, 'segments', segments)
-    app = create_app(ApiSettings(timeout_s=0.3, workers=1), warm=False)
+    app = create_app(ApiSettings(timeout_s=0.3, workers=1, processes=False), warm=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.post('/v1/ocr?ocr=rapidocr', content=text_png(1600, 2400, 80), headers={'Content-Type': 'image/png'})
         err(r, 504, 'timeout')
@@ -206,7 +212,7 @@ def test_health_answers_during_slow_scan(monkeypatch):
             out = real(self, im)
             if release.is_set(): return out
     monkeypatch.setattr(RapidOCREngine, 'segments', segments)
-    app = create_app(ApiSettings(workers=1), warm=False)
+    app = create_app(ApiSettings(workers=1, processes=False), warm=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         done = {}
         def slow(): done['r'] = c.post('/v1/ocr?ocr=rapidocr', content=text_png(400, 300, 5), headers={'Content-Type': 'image/png'})

@@ -35,8 +35,12 @@ def test_health_over_the_socket(server):
     assert httpx.get(f'http://127.0.0.1:{server}/healthz').json() == {'status': 'ok'}
 
 
+def broken(settings):
+    "A warm-up that fails (module level: a worker process imports it from here)"
+    raise RuntimeError('model file missing')
+
+
 def test_readyz_reports_a_failed_warm_up(monkeypatch):
-    def broken(settings): raise RuntimeError('model file missing')
     monkeypatch.setattr(api, 'warm_up', broken)
     with running(api.create_app(api.ApiSettings())) as port:
         with pytest.raises(RuntimeError, match='model file missing'): api.wait_ready(f'http://127.0.0.1:{port}', 20)
@@ -54,7 +58,7 @@ def test_busy_when_the_queue_is_full(monkeypatch):
     from test_api_limits import text_pdf
     release = threading.Event()
     monkeypatch.setattr(api, 'ocr_document', lambda *a, **kw: release.wait(60) and api.Document(source='x'))
-    app = api.create_app(api.ApiSettings(workers=1, queue=2), warm=False)
+    app = api.create_app(api.ApiSettings(workers=1, queue=2, processes=False), warm=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         out = []
         def post(): out.append(c.post('/v1/ocr', content=text_pdf(), headers={'Content-Type': 'application/pdf'}))
