@@ -156,17 +156,9 @@ def query_names(dependant) -> set[str]:
     "Names of the query parameters a FastAPI route (its `dependant`) and its dependencies take"
     return {p.alias for p in dependant.query_params} | {n for d in dependant.dependencies for n in query_names(d)}
 
-# %% ../nbs/06_api.ipynb #e0a6cb00
-def create_app(settings:ApiSettings|None=None, warm:bool=True):
-    "The FastAPI app; `warm=False` skips loading the models at start-up (tests of limits)"
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import FileResponse, JSONResponse, Response
-    from fastapi.security import APIKeyHeader
-    from fastapi.staticfiles import StaticFiles
-    from starlette.exceptions import HTTPException
-    settings = settings or ApiSettings.from_env()
-    log = logging.getLogger('invoice_lab.api')
-
+# %% ../nbs/06_api.ipynb #a3e7accb
+def _lifespan(settings:ApiSettings, warm:bool, log):
+    "Start the workers (warming the models unless `warm=False`) when the app starts; stop them when it stops"
     @asynccontextmanager
     async def lifespan(app):
         app.state.model, app.state.ready, app.state.warm_error = None, not warm, None
@@ -187,15 +179,14 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
         yield
         if task: task.cancel()
         app.state.runner.close()
+    return lifespan
 
-    app = FastAPI(title='invoice_lab', version='0.1.0', lifespan=lifespan, docs_url=None, openapi_url=None,
-                  description='Invoices and receipts to validated fields, with evidence. '
-                              'Send `X-API-Key` on `/v1/*` when the server has a key.')
-    if settings.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=['GET', 'POST'],
-                           allow_headers=['X-API-Key', 'Content-Type'])
-
+# %% ../nbs/06_api.ipynb #37f5e57d
+def _add_error_handlers(app, log):
+    "Every error as the JSON error body: ours with their code and status, HTTP and validation errors, and a bug as `internal` (logged)"
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
     @app.exception_handler(InvoiceLabError)
     async def _known(request, e):
         return JSONResponse(error_body(e.code, str(e)), status_code=e.status,
@@ -212,6 +203,10 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
         log.exception('unexpected error on %s', request.url.path)
         return JSONResponse(error_body('internal', f'unexpected {type(e).__name__}; see the server log'), status_code=500)
 
+# %% ../nbs/06_api.ipynb #158f6328
+def _v1_guards(settings:ApiSettings):
+    "The dependencies of every `/v1/*` route (the API key, no unknown query parameters) and the key check alone"
+    from fastapi.security import APIKeyHeader
     def known_query(request:Request):
         "Refuse query parameters the route does not take (a typo like `?field=total` is not silently ignored)"
         known = query_names(request.scope['route'].dependant)
@@ -222,7 +217,12 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
     def auth(key:Optional[str]=Depends(key_header)):
         if not key_ok(key, settings.api_key): raise Unauthorized('missing or wrong X-API-Key')
 
-    v1 = dict(dependencies=[Depends(auth), Depends(known_query)], responses=ERRORS)
+    return dict(dependencies=[Depends(auth), Depends(known_query)], responses=ERRORS), auth
+
+# %% ../nbs/06_api.ipynb #4418cd0c
+def _add_document_routes(app, settings:ApiSettings, v1:dict):
+    "`/v1/extract`, `/v1/ocr` and `/v1/render`: an upload, read within the limits, worked on by the runner"
+    from fastapi.responses import Response
     Engine_ = Query('auto', description='OCR engine for pages without a text layer')
     Pages = Query(None, description="pages to read, 1-based as printed: '1', '1-3', '2,5-6' (default: all)",
                   max_length=200, pattern=r'^\s*\d+(-\d+)?\s*(,\s*\d+(-\d+)?\s*)*$')
@@ -261,6 +261,11 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
         return Response(png, media_type='image/png', headers={'X-Page-Width': f'{pg.width:g}', 'X-Page-Height': f'{pg.height:g}',
                                                               'X-Page-Unit': pg.unit, 'Cache-Control': 'no-store'})
 
+# %% ../nbs/06_api.ipynb #af64d3a1
+def _add_ops_routes(app, v1:dict, auth):
+    "`/v1/fields`, health and readiness, the demo page, and the OpenAPI schema and docs (behind the key when one is set)"
+    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.staticfiles import StaticFiles
     @app.get('/v1/fields', tags=['v1'], **v1)
     def fields_() -> dict:
         "The fields every result reports, in order, and the JSON schema of a `Result`"
@@ -293,6 +298,23 @@ def create_app(settings:ApiSettings|None=None, warm:bool=True):
         "The OpenAPI docs with Swagger UI served from the package (swagger-ui-bundle), not a CDN: they work offline"
         return get_swagger_ui_html(openapi_url='/openapi.json', title='invoice_lab API', swagger_js_url='/swagger/swagger-ui-bundle.js',
                                    swagger_css_url='/swagger/swagger-ui.css', swagger_favicon_url='/swagger/favicon-32x32.png')
+
+# %% ../nbs/06_api.ipynb #28001222
+def create_app(settings:ApiSettings|None=None, warm:bool=True):
+    "The FastAPI app; `warm=False` skips loading the models at start-up (tests of limits)"
+    settings = settings or ApiSettings.from_env()
+    log = logging.getLogger('invoice_lab.api')
+    app = FastAPI(title='invoice_lab', version='0.1.0', lifespan=_lifespan(settings, warm, log), docs_url=None, openapi_url=None,
+                  description='Invoices and receipts to validated fields, with evidence. '
+                              'Send `X-API-Key` on `/v1/*` when the server has a key.')
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=['GET', 'POST'],
+                           allow_headers=['X-API-Key', 'Content-Type'])
+    _add_error_handlers(app, log)
+    v1, auth = _v1_guards(settings)
+    _add_document_routes(app, settings, v1)
+    _add_ops_routes(app, v1, auth)
     return app
 
 # %% ../nbs/06_api.ipynb #8dd9efc9
