@@ -6,7 +6,7 @@ plus the PDF text layer of a generated digital invoice page.
 
 `rapidocr:<name>` runs rapidocr with the engine settings, orientation step and threads of `SETTINGS[name]`
 (`before` = the settings of issue 11's baseline: no orientation step, detector at limit_side_len 736/min,
-recognition batches of 6); plain `rapidocr` is the package default. Compare rows of one run, not old JSON.
+recognition batches of 6 padded to 320 px; `main` = the engine before lines were read one at a time in threads); plain `rapidocr` is the package default. Compare rows of one run, not old JSON.
 
 Each engine runs in its own subprocess, one after the other (so peak RSS is per engine and at most one
 worker runs), with `INVOICE_LAB_OCR_THREADS` threads. Seconds per page = `load_document(path, engine, cache=False)`
@@ -26,20 +26,29 @@ HERE = Path(__file__).parent
 BEFORE = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000, 'Det.box_thresh': 0.5,
           'Det.unclip_ratio': 1.6, 'Det.limit_type': 'min', 'Det.limit_side_len': 736, 'Rec.rec_batch_num': 6,
           'Rec.rec_img_shape': [3, 48, 320]}
+MAIN = {'Rec.rec_img_shape': [3, 48, 160], 'Rec.rec_batch_num': 6}
+"The engine settings on main before the recogniser change (batches of 6 padded to the widest, at least 160 px)"
 SETTINGS = {
-    'before': dict(params=BEFORE, orient=False),
-    'before+orient': dict(params=BEFORE, orient=True),
-    'det960max': dict(params={**BEFORE, 'Det.limit_type': 'max', 'Det.limit_side_len': 960}, orient=False),
-    'det1280max': dict(params={**BEFORE, 'Det.limit_type': 'max', 'Det.limit_side_len': 1280}, orient=False),
-    'rec_batch16': dict(params={**BEFORE, 'Rec.rec_batch_num': 16}, orient=False),
-    'arena': dict(params={**BEFORE, 'EngineConfig.onnxruntime.enable_cpu_mem_arena': True}, orient=False),
+    'before': dict(params=BEFORE, orient=False, legacy=True),
+    'before+orient': dict(params=BEFORE, orient=True, legacy=True),
+    'det960max': dict(params={**BEFORE, 'Det.limit_type': 'max', 'Det.limit_side_len': 960}, orient=False, legacy=True),
+    'det1280max': dict(params={**BEFORE, 'Det.limit_type': 'max', 'Det.limit_side_len': 1280}, orient=False, legacy=True),
+    'rec_batch16': dict(params={**BEFORE, 'Rec.rec_batch_num': 16}, orient=False, legacy=True),
+    'arena': dict(params={**BEFORE, 'EngineConfig.onnxruntime.enable_cpu_mem_arena': True}, orient=False, legacy=True),
+    'main': dict(params=MAIN, orient=True, legacy=True),
+    'main-no-orient': dict(params=MAIN, orient=False, legacy=True),
     'after': dict(params={}, orient=True),
     'after-no-orient': dict(params={}, orient=False),
-    '1thread': dict(params=BEFORE, orient=False, threads=1),
-    'rec_w160': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False),
-    'rec_w160_1thread': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False, threads=1),
+    '1thread': dict(params=BEFORE, orient=False, threads=1, legacy=True),
+    'rec_w160': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False, legacy=True),
+    'rec_w160_1thread': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False, threads=1, legacy=True),
+    'main+b1': dict(params={**MAIN, 'Rec.rec_batch_num': 1}, orient=True, legacy=True),
+    'main+b1w64': dict(params={**MAIN, 'Rec.rec_batch_num': 1, 'Rec.rec_img_shape': [3, 48, 64]}, orient=True, legacy=True),
+    'after+b3': dict(params={'Rec.rec_batch_num': 3}, orient=True),
+    'after+w160': dict(params={'Rec.rec_img_shape': [3, 48, 160]}, orient=True),
 }
-"Named rapidocr settings tried against each other (engine params, orientation step on/off, OCR threads)"
+"""Named rapidocr settings tried against each other (engine params, orientation step on/off, OCR threads; `legacy`: every
+session on all threads and rapidocr's own batched recogniser, as the engine was before lines were read one at a time in threads)"""
 
 def sample(n:int, seed:int) -> list[Path]:
     "A fixed seeded sample of SROIE train images"
@@ -78,6 +87,11 @@ def use_setting(name:str) -> bool:
     if name.startswith('before'):   # as before issue 11: rapidocr's own float64 normalisation, no digit clean-up
         ocr._det_float32, ocr.fix_digits = (lambda: None), (lambda t: t)
     eng = ocr.RapidOCREngine(s['params'])
+    if s.get('legacy'):
+        from rapidocr import RapidOCR
+        eng.ocr = RapidOCR(params={**eng.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,
+                                   'EngineConfig.onnxruntime.intra_op_num_threads': ocr.ocr_threads(),
+                                   'EngineConfig.onnxruntime.inter_op_num_threads': 1})
     ocr._engine = lambda _: eng
     return s['orient']
 
