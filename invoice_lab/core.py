@@ -202,6 +202,7 @@ class Page(BaseModel):
     "Further degrees clockwise its text lines sloped, undone before OCR (`rotation` + `skew` were turned back)"
     _image: object = PrivateAttr(default=None)
     _rows: tuple|None = PrivateAttr(default=None)
+    _lines: tuple|None = PrivateAttr(default=None)
 
     @property
     def image(self):
@@ -214,11 +215,13 @@ class Page(BaseModel):
 
     @property
     def lines(self) -> list[Line]:
-        "The page's words grouped by `Word.line`, in reading order"
-        out:dict[int, list[Word]] = {}
-        for w in self.words: out.setdefault(w.line, []).append(w)
+        "The page's words grouped by `Word.line`, in reading order (computed once for its list of words)"
         turned = bool(self.rotation or self.skew)  # boxes are as sent, so x0 is not the reading order: keep the stored order
-        return [Line(words=ws if turned else sorted(ws, key=lambda w: w.box.x0)) for _, ws in sorted(out.items())]
+        if self._lines is None or self._lines[0] is not self.words or self._lines[1] != turned:
+            out:dict[int, list[Word]] = {}
+            for w in self.words: out.setdefault(w.line, []).append(w)
+            self._lines = (self.words, turned, [Line(words=ws if turned else sorted(ws, key=lambda w: w.box.x0)) for _, ws in sorted(out.items())])
+        return self._lines[2]
     @property
     def text(self) -> str: return '\n'.join(l.text for l in self.lines)
     @property

@@ -135,11 +135,17 @@ def _label_re():
     alt = '|'.join(f'(?P<g{i}>{re.escape(l).replace(chr(92) + " ", r"[ ]?")})' for i, (l, _, _) in enumerate(pats))
     return re.compile(rf'(?<![\w-]){"(?:" + alt + ")"}(?![\w])', re.I), pats
 
+_STARTS = re.compile(r'(?<![\w-])\S')
+
 @lru_cache(4096)
 def find_labels(text:str) -> tuple[tuple[str|None, str, int, int], ...]:
     "Labels in `text`, longest first and not overlapping: `(field or None, 'strong'|'weak'|'other', start, end)`"
     rx, pats = _label_re()
-    return tuple((pats[int(m.lastgroup[1:])][1], pats[int(m.lastgroup[1:])][2], m.start(), m.end()) for m in rx.finditer(text))
+    out, end = [], 0
+    for w in _STARTS.finditer(text):  # the pattern is tried only where a label can start: a word start
+        if w.start() >= end and (m := rx.match(text, w.start())):
+            out.append((pats[int(m.lastgroup[1:])][1], pats[int(m.lastgroup[1:])][2], m.start(), m.end())); end = m.end()
+    return tuple(out)
 
 def has_label(text:str) -> bool:
     "Does `text` hold a strong or other label, or is it a weak one alone (also when OCR split it: `RECH NUNG`)? Weak ones like `no`, `du` occur inside names"

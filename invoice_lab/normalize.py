@@ -6,6 +6,7 @@
 from __future__ import annotations
 import datetime as dt, re
 from decimal import Decimal
+from functools import lru_cache
 from .core import *
 from .contract import *
 from .text import *
@@ -40,6 +41,7 @@ COMMON_CODES = {*CURRENCY_SYMBOLS.values(), 'SEK', 'NOK', 'DKK', 'HUF', 'CNY', '
 _CODE = re.compile(r'(?<![A-Za-z])([A-Z]{3})(?=\s?-?\d)|(?<=\d[.,]\d\d)\s?([A-Z]{3})(?![A-Za-z])')
 _SYMBOL = re.compile(r'(?<![A-Za-z])(RM(?![A-Za-z])|US\$|S\$|A\$|HK\$|€|£|₽|¥|₹|руб)', re.I)
 
+@lru_cache(maxsize=16)  # the extractors ask it of the same text several times
 def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
     "The ISO currency of a document's `text` and why; `hint` (e.g. an extracted currency field) wins"
     if code := currency_code(hint): return code, f'currency field {hint!r}'
