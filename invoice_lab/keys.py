@@ -133,17 +133,19 @@ def _label_re():
     pats += [(l, None, 'other') for l in OTHER]
     pats.sort(key=lambda p: -len(p[0]))
     alt = '|'.join(f'(?P<g{i}>{re.escape(l).replace(chr(92) + " ", r"[ ]?")})' for i, (l, _, _) in enumerate(pats))
-    return re.compile(rf'(?<![\w-]){"(?:" + alt + ")"}(?![\w])', re.I), pats
+    heads = {l[:2].lower() for l, _, _ in pats} | {l[:1].lower() for l, _, _ in pats if len(l) < 2}
+    return re.compile(rf'(?<![\w-]){"(?:" + alt + ")"}(?![\w])', re.I), pats, heads
 
 _STARTS = re.compile(r'(?<![\w-])\S')
 
 @lru_cache(4096)
 def find_labels(text:str) -> tuple[tuple[str|None, str, int, int], ...]:
     "Labels in `text`, longest first and not overlapping: `(field or None, 'strong'|'weak'|'other', start, end)`"
-    rx, pats = _label_re()
+    rx, pats, heads = _label_re()
     out, end = [], 0
-    for w in _STARTS.finditer(text):  # the pattern is tried only where a label can start: a word start
-        if w.start() >= end and (m := rx.match(text, w.start())):
+    for w in _STARTS.finditer(text):  # the pattern is tried only where a label can start: a word start with a label's first letters
+        a = w.start()
+        if a >= end and (text[a:a+2].lower() in heads or text[a].lower() in heads) and (m := rx.match(text, a)):
             out.append((pats[int(m.lastgroup[1:])][1], pats[int(m.lastgroup[1:])][2], m.start(), m.end())); end = m.end()
     return tuple(out)
 
