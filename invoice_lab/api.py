@@ -93,6 +93,7 @@ def extract_document(data, name, settings, engine='auto', pages=None, fields=Non
     if pages: return extract(read_limited(data, name, settings, pages), ocr=engine, model=model, fields=keep, cache=False)
     return extract(data, ocr=engine, model=model, fields=keep, name=name or '<upload>', cache=False, **settings.read_limits())
 
+# %% ../nbs/06_api.ipynb #ff673d68
 def render_page(data:bytes, settings:ApiSettings, page:int=0, max_side:int=1600) -> tuple[bytes, Page]:
     "PNG bytes of page `page` (0-based) at most `max_side` px on its longer side, and that `Page` (its size in page units)"
     doc = read_limited(data, None, settings)
@@ -328,6 +329,7 @@ def _reply(transport, status:int, reason:str, code:str, message:str):
                     f'content-length: {len(body)}\r\n\r\n'.encode() + body)
     transport.close()
 
+# %% ../nbs/06_api.ipynb #0cd4f35d
 class Protocol(H11Protocol):
     "uvicorn's h11 protocol with a time limit on a request's head, and the JSON error body on the 400 it sends itself"
     header_timeout_s = 10.
@@ -362,6 +364,7 @@ class Protocol(H11Protocol):
 
     def send_400_response(self, msg:str): _reply(self.transport, 400, 'Bad Request', 'bad_request', msg)
 
+# %% ../nbs/06_api.ipynb #d53789a8
 def server_config(app, settings:ApiSettings, host:str='127.0.0.1', port:int=8000, log_level:str='info'):
     "The uvicorn `Config` that serves `app`: `Protocol` with the settings' header timeout"
     import uvicorn

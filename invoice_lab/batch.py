@@ -33,6 +33,7 @@ def _fsync_dir(d:Path):
     try: os.fsync(fd)
     finally: os.close(fd)
 
+# %% ../nbs/07_batch.ipynb #2db94ab4
 class JsonLog:
     "Append-only JSON lines with an fsync per record, repaired on open if a kill tore the last line"
     def __init__(self, path:str|Path):
@@ -122,6 +123,7 @@ def _replace(dest:Path, write):
     finally:
         if tmp.exists(): tmp.unlink()
 
+# %% ../nbs/07_batch.ipynb #48e06b68
 def _xlsx(df, path:Path):
     "`df` as a workbook whose text cells stay text"
     import pandas as pd

@@ -45,6 +45,7 @@ class Job:
             if self.thread is None: return False
             return ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread), ctypes.py_object(Cancelled)) == 1
 
+# %% ../nbs/06b_jobs.ipynb #843a360d
 class ThreadRunner:
     "A bounded thread pool for CPU work with a queue cap and a per-job timeout that stops the job"
     def __init__(self, workers:int=2, queue:int=16, timeout_s:float=120.):

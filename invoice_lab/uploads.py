@@ -90,6 +90,7 @@ def ext_filename(disposition:str) -> str|None:
     except LookupError: charset = 'utf-8'
     return unquote(m[2], encoding=charset, errors='replace')
 
+# %% ../nbs/06a_uploads.ipynb #238f8ea4
 class UploadParser(MultiPartParser):
     "Starlette's multipart parser, also taking a part named only by `filename*` (python-multipart ignores it) as a file"
     def on_headers_finished(self):
