@@ -117,8 +117,8 @@ QUALIFIED = 0.5
 "Weight of a label that more words of its own follow before its colon: `Date de facture associée :` names another date"
 
 def _qualified(text:str, end:int, labels) -> bool:
-    "Whether letters outside every label stand between a label ending at `end` and the colon after it"
-    if (colon := text.find(':', end)) < 0: return False
+    "Whether letters outside every label (and no digit, no other label's start) stand between a label ending at `end` and the colon after it"
+    if (colon := text.find(':', end)) < 0 or re.search(r'\d', text[end:colon]) or any(end <= s < colon for _, _, s, _ in labels): return False
     covered = {k for _, _, s, e in labels for k in range(s, e)}
     return any(c.isalpha() and k not in covered for k, c in enumerate(text[end:colon], end))
 

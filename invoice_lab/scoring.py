@@ -134,9 +134,9 @@ def score_table(df, by=('dataset', 'setting', 'extractor')):
 
 # %% ../nbs/05a_scoring.ipynb #cef5b22a
 def _amount_word(text:str):
-    "The value of a word printed as one amount with decimals (a currency mark of up to 3 characters around it allowed), else `None`"
+    "The value of a word printed as one amount with two decimals (a currency mark of up to 3 characters around it allowed), else `None`"
     a = find_amounts(text)
-    return a[0].value if len(a) == 1 and len(text) - len(a[0].text) <= 3 else None
+    return a[0].value if len(a) == 1 and len(text) - len(a[0].text) <= 3 and re.search(r'[.,]\d{2}$', a[0].text) else None
 
 def _fld(raw:str, value, page:int, box) -> Field:
     return Field(raw=raw, value=value, page=page, box=box.as_list(), confidence=0., source='baseline')

@@ -198,7 +198,7 @@ def currency_code(mark:str|None) -> str|None:
 
 # %% ../nbs/00b_text.ipynb #0f90ae67
 _CUR = r'(?:[A-Z]{3}|RM|US\$|[$€£₽¥]|руб\.?|р\.)'
-AMOUNT_RE = re.compile(rf'(?P<pre>{_CUR}\s?)?(?P<num>[-−]?\d{{1,3}}(?:[ .,’\'\u202f\u00a0]\d{{3}})*(?:[.,]\d{{1,2}})?|[-−]?\d+(?:[.,]\d{{1,2}})?)'
+AMOUNT_RE = re.compile(rf'(?<![\d.,])(?P<pre>(?<![^\W\d_]){_CUR}\s?)?(?P<num>[-−]?\d{{1,3}}(?:[ .,’\'\u202f\u00a0]\d{{3}})*(?:[.,]\d{{1,2}})?|[-−]?\d+(?:[.,]\d{{1,2}})?)'
                        rf'(?:\s?{_CUR})?-?(?![\d%])(?!\s?%)')
 "An amount, optionally with a currency before or after it: 9.00, RM9.00, $ 8.20, 1,007.50, 1.234,56 €, 1 234,56, 12,00 EUR, 5.00-"
 
@@ -221,8 +221,8 @@ def parse_amount(raw:str|None) -> tuple[Decimal|None, str|None]:
     return (-amount if _NEG.search(raw) else amount), p.currency
 
 def _grouped(raw:str) -> Decimal|None:
-    "The amount price-parser cannot read, when it has `AMOUNT_RE`'s shape with decimals: every separator but the last groups (`18.010.17`)"
-    if (m := AMOUNT_RE.search(raw)) is None or not _decimals(num := m['num']): return None
+    "The amount price-parser cannot read, when all of `raw` has `AMOUNT_RE`'s shape with decimals: every separator but the last groups (`18.010.17`)"
+    if (m := AMOUNT_RE.fullmatch(raw.strip())) is None or not _decimals(num := m['num']): return None
     i = max(num.rfind('.'), num.rfind(','))
     return Decimal(re.sub(r'\D', '', num[:i]) + '.' + num[i+1:])
 
@@ -239,8 +239,9 @@ def find_amounts(text:str, decimals:bool=True) -> list[AmountSpan]:
         if decimals and not _decimals(m['num']): continue
         pre = m['pre'] or ''
         a, b = (m.start('num') if pre and not currency_code(pre) else m.start()), m.end()
+        mark = pre if a == m.start() else ''
         if text[a-1:a] == '(' and text[b:b+1] == ')': a, b = a - 1, b + 1  # accounting negative: (12.00)
-        out.append(AmountSpan(*m.span('num'), m['num'], 0, parse_amount(text[a:b])[0], pre if a == m.start() else ''))
+        out.append(AmountSpan(*m.span('num'), m['num'], 0, parse_amount(text[a:b])[0], mark))
     return out
 
 # %% ../nbs/00b_text.ipynb #99416767
