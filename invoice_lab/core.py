@@ -127,7 +127,7 @@ class Word(BaseModel):
     source: Source = 'pdf-text'
 
 class Line(BaseModel):
-    "Words read together (a visual line, or a phrase of one), left to right; the only word-group type"
+    "Words read together (a visual line, or a phrase of one), left to right; the only word-group type (its text and box are computed once: build a new `Line` rather than change `words`)"
     words: list[Word]
     @cached_property
     def text(self) -> str: return ' '.join(w.text for w in self.words)
@@ -189,7 +189,7 @@ def phrase_rows(words:list[Word], gap:float=PHRASE_GAP) -> list[list[Line]]:
 
 # %% ../nbs/00_core.ipynb #9e2a6195
 class Page(BaseModel):
-    "One page: its size in page units (`unit`), its words in reading order, and (not serialised) its image"
+    "One page: its size in page units (`unit`), its words in reading order, and (not serialised) its image; `lines` and `rows` are computed once per list of words, so give a page a new list rather than change it in place"
     index: int
     width: float
     height: float
