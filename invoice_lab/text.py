@@ -232,11 +232,11 @@ class AmountSpan(Span):
     "An amount: `start:end`/`text` span the number alone; `pre` is the currency printed before it, if any"
     pre: str = ''
 
-def find_amounts(text:str, decimals:bool=True) -> list[AmountSpan]:
-    "Every amount in `text` (only those with decimals, `decimals`), left to right, with its value (sign included); a mark before it counts when `currency_code` reads it"
+def find_amounts(text:str) -> list[AmountSpan]:
+    "Every amount with decimals in `text`, left to right, with its value (sign included); a mark before it counts when `currency_code` reads it"
     out = []
     for m in AMOUNT_RE.finditer(text):
-        if decimals and not _decimals(m['num']): continue
+        if not _decimals(m['num']): continue
         pre = m['pre'] or ''
         a, b = (m.start('num') if pre and not currency_code(pre) else m.start()), m.end()
         mark = pre if a == m.start() else ''
