@@ -11,16 +11,17 @@ from importlib.resources import files
 from pathlib import Path
 from .core import *
 from .contract import *
-from .keys import LEGAL, key_classes, tokens
+from .keys import LEGAL, key_classes, token_keys, tokens
 from .text import find_amounts, find_dates, parse_date, date_hints
 from .normalize import normalize_amount, document_currency
 
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS', 'MAX_NAME',
-           'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB', 'MIN_CONFIDENCE',
-           'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'phrase_candidates', 'label_value',
-           'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates', 'training_rows',
-           'HeaderModel', 'calibration_splits', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB',
+           'KIND_POINTS', 'MIN_CONFIDENCE', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context',
+           'id_checks', 'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer',
+           'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel',
+           'calibration_splits', 'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -42,7 +43,11 @@ class Candidate:
     feats: dict = field(default_factory=dict)
 
 # %% ../nbs/02d_header.ipynb #439edbb3
-def _keys(prefix:str, text:str) -> dict: return {f'{prefix}_{k}': 1. for k in key_classes(text)}
+def _keys(prefix:str, text:str) -> dict:
+    "One feature per key class in `text`, and how many there are (`prefix_any`: a label of any kind, which carries over to kinds a dataset lacks)"
+    ks = key_classes(text)
+    return {**{f'{prefix}_{k}': 1. for k in ks}, f'{prefix}_any': float(len(ks))}
+
 
 def _above(rows:list[list[Line]], r:int, box:Box) -> tuple[str, int]:
     "Text of the nearest phrase above row `r` that overlaps `box` horizontally, and how many rows up it is"
@@ -87,6 +92,60 @@ def _shape(t:str) -> dict:
 ID_CHARS = '#:;,.()[]{}"\''
 MAX_NAME = 80
 
+# %% ../nbs/02d_header.ipynb #624aab14
+def _gs1(d:str) -> bool:
+    "Whether the digits `d` are a GS1 number (GTIN/EAN/GLN of 8, 13 or 14 digits) with a valid check digit"
+    if len(d) not in (8, 13, 14) or not d.isdigit(): return False
+    return (10 - sum(int(c)*(3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(d[:-1]))) % 10) % 10 == int(d[-1])
+
+def _iban(t:str) -> bool:
+    "Whether `t` is an IBAN with a valid mod-97 check"
+    t = t.replace(' ', '').upper()
+    if not re.fullmatch(r'[A-Z]{2}\d\d[A-Z0-9]{10,30}', t): return False
+    return int(''.join(str(int(c, 36)) for c in t[4:] + t[:4])) % 97 == 1
+
+def id_checks(tok:str, after:str) -> dict:
+    "What an id-like token is known to be by its form: a GS1 article or location number, an IBAN, a postcode before a place name"
+    nxt = after.split()[:1]
+    return dict(gs1=float(_gs1(tok)), iban=float(_iban(tok)),
+                postcode=float(tok.isdigit() and 4 <= len(tok) <= 5 and bool(nxt) and nxt[0][:1].isupper() and nxt[0].strip(',').isalpha()))
+
+# %% ../nbs/02d_header.ipynb #a879499d
+NAME_SEPARATORS = re.compile(r'\s+[|•·–—-]\s+|\s*\|\s*')
+"What separates the parts of a sender line (`Acme GmbH | Main St 1 | Springfield`)"
+
+def _name_like(name:str) -> bool: return sum(map(str.isalpha, name)) >= max(2, len(name.replace(' ', ''))/2)
+
+def _parts(t:str) -> list[tuple[int, int]]:
+    "Spans of `t`: all of it, what follows its last colon, and each part of a separated sender line"
+    cuts = [(m.start(), m.end()) for m in NAME_SEPARATORS.finditer(t)]
+    parts = list(zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(t)])) if cuts else []
+    return sorted({(0, len(t)), (t.rfind(':') + 1, len(t)), *parts})
+
+def name_candidates(p:Line, ctx:dict, rows:int=1) -> list[Candidate]:
+    "Name candidates of phrase `p`: the phrase, what follows its colon, each part of a separated sender line; `rows` > 1: `p` joins that many rows, kept whole"
+    t, out = p.text, []
+    if sum(map(str.isalpha, t)) < 2 or len(t) > MAX_NAME * rows: return out
+    for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
+        name = t[a:b].strip(' -,')
+        if not name or name.endswith(':') or not _name_like(name): continue  # `Buyer:` is a label, not a name
+        a = t.index(name, a); toks = tokens(name)
+        out.append(Candidate('name', name, strict(name), ctx['page'], _span_box(p, a, a + len(name)),
+                             {**ctx, **_keys('own', t[:a]), **_keys('self', name), **_shape(name), 'after_colon': float(':' in t[:a]),
+                              'part': float(len(name) < len(t) and ':' not in t[:a]), 'rows': float(rows),
+                              'key_share': sum(bool(token_keys(k)) for k in toks)/max(1, len(toks)),
+                              'legal': float(bool(LEGAL & set(toks))), 'legal_last': float(bool(toks) and toks[-1] in LEGAL),
+                              'has_at': float('@' in name or 'www' in name.casefold())}))
+    return out
+
+def two_row_names(rows:list[list[Line]], r:int, j:int, ctx:dict) -> list[Candidate]:
+    "A name printed over two rows: phrase `j` of row `r` joined with the phrases right below it, when both read as names"
+    p = rows[r][j]
+    if r + 1 >= len(rows) or ':' in p.text or not _name_like(p.text): return []
+    below = Line(words=[w for q in rows[r + 1] if q.box.x0 < p.box.x1 and q.box.x1 > p.box.x0 and q.box.y0 - p.box.y1 < p.h for w in q.words])
+    if not below.words or ':' in below.text or not _name_like(below.text): return []
+    return name_candidates(Line(words=p.words + below.words), ctx, rows=2)
+
 # %% ../nbs/02d_header.ipynb #2da87bac
 def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
     "The candidates of every kind in phrase `p` with context `ctx`"
@@ -105,16 +164,9 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
         tok = w.text.strip(ID_CHARS)
         if 3 <= len(tok) <= 30 and any(c.isdigit() for c in tok):
             a = pos + w.text.find(tok); add('id', a, a + len(tok), tok, tok, has_alpha=float(any(c.isalpha() for c in tok)),
-                                            has_sep=float(any(c in '-/.' for c in tok)))
+                                            has_sep=float(any(c in '-/.' for c in tok)), **id_checks(tok, t[a + len(tok):]))
         pos += len(w.text) + 1
-    if pg == 0 and sum(map(str.isalpha, t)) >= 2 and len(t) <= MAX_NAME:
-        for a in sorted({0, t.rfind(':') + 1}):
-            name = t[a:].strip()
-            if sum(map(str.isalpha, name)) >= max(2, len(name.replace(' ', ''))/2):
-                a = t.index(name, a)
-                toks = tokens(name)
-                add('name', a, a + len(name), name, strict(name), after_colon=float(a > 0), legal=float(bool(LEGAL & set(toks))),
-                    legal_last=float(bool(toks) and toks[-1] in LEGAL), has_at=float('@' in name or 'www' in name.casefold()))
+    if pg == 0: out += name_candidates(p, ctx)
     return out
 
 # %% ../nbs/02d_header.ipynb #2c9f524d
@@ -168,11 +220,13 @@ def date_feats(cs:list[Candidate]) -> None:
 
 # %% ../nbs/02d_header.ipynb #ef6e95c3
 def text_feats(cs:list[Candidate]) -> None:
-    "Count of the same text and order of appearance of id or name candidates, in place"
+    "Count of the same text, order of appearance, height rank and row rank (the first row with one is 0) of id or name candidates, in place"
     same = Counter(loose(c.text) for c in cs)
     hs = {h: r for r, h in enumerate(sorted({round(c.feats['h'], 2) for c in cs}, reverse=True))}
+    rows = {r: i for i, r in enumerate(sorted({(c.page, c.feats['row_rel']) for c in cs}))}
     for k, c in enumerate(cs):
-        c.feats.update(same=same[loose(c.text)], order_rel=k/max(1, len(cs) - 1), h_rank=hs[round(c.feats['h'], 2)])
+        c.feats.update(same=same[loose(c.text)], order_rel=k/max(1, len(cs) - 1), h_rank=hs[round(c.feats['h'], 2)],
+                       row_rank=min(rows[c.page, c.feats['row_rel']], 10))
 
 # %% ../nbs/02d_header.ipynb #cc3a6d34
 def lexicon_picks(doc:Document) -> dict[str, str]:
@@ -198,7 +252,8 @@ def candidates(doc:Document) -> dict[str, list[Candidate]]:
         hmed = (hs[len(hs)//2] if hs else 1.) or 1.
         for r, row in enumerate(rows):
             for j, p in enumerate(row):
-                for c in phrase_candidates(p, phrase_context(rows, r, j, page, len(doc.pages), hmed, heads[r]), hints): out[c.kind].append(c)
+                ctx = phrase_context(rows, r, j, page, len(doc.pages), hmed, heads[r])
+                for c in phrase_candidates(p, ctx, hints) + (two_row_names(rows, r, j, ctx) if page.index == 0 else []): out[c.kind].append(c)
     for k, cs in out.items():
         if cs: DOC_FEATS[k](cs)
     for f, pick in lexicon_picks(doc).items():
@@ -216,7 +271,7 @@ HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=
 # %% ../nbs/02d_header.ipynb #59d7f4c7
 def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[list[dict], list[int]]]:
     "Per field, the feature dicts and 0/1 targets of `(candidates, labels)` pairs; documents whose label matches nothing are left out"
-    rnd, out = random.Random(seed), {f: ([], []) for f in HEADER_FIELDS}
+    rnd, out = {f: random.Random(f'{seed}:{f}') for f in HEADER_FIELDS}, {f: ([], []) for f in HEADER_FIELDS}
     for cands, labels in items:
         for f in HEADER_FIELDS:
             if not labels.get(f): continue
@@ -224,7 +279,7 @@ def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[
             ys = [int(is_answer(f, c, labels[f])) for c in cs]
             if not any(ys): continue
             neg = [i for i, y in enumerate(ys) if not y]
-            keep = {i for i, y in enumerate(ys) if y} | set(rnd.sample(neg, min(len(neg), NEG_PER_DOC)))
+            keep = {i for i, y in enumerate(ys) if y} | set(rnd[f].sample(neg, min(len(neg), NEG_PER_DOC)))
             for i in sorted(keep): out[f][0].append(cs[i].feats); out[f][1].append(ys[i])
     return out
 
@@ -277,16 +332,32 @@ def calibration_splits(groups:list[str], seed:int=0) -> list[tuple[list[int], li
     return [(idx[::2], idx[1::2]), (idx[1::2], idx[::2])]
 
 def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None) -> dict:
-    "Isotonic curves from score to P(right), fitted on scores of `items` by models that did not see them (`calibration_splits`)"
-    from sklearn.isotonic import IsotonicRegression
-    pts = {f: ([], []) for f in HEADER_FIELDS}
-    for a, b in calibration_splits(groups or ['']*len(items), seed):
+    "Per field, a `WorstCurve` from score to P(right), fitted on scores of `items` by models that did not see them (`calibration_splits`)"
+    groups = groups or ['']*len(items)
+    pts = {f: ({}, {}) for f in HEADER_FIELDS}
+    for a, b in calibration_splits(groups, seed):
         m = HeaderModel(*_fit(training_rows([items[i] for i in a], seed), seed))
         for i in b:
             cands, labels = items[i]
             for f, (c, s) in m.answers(cands).items():
-                if labels.get(f): pts[f][0].append(s); pts[f][1].append(int(is_answer(f, c, labels[f])))
-    return {f: IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y) for f, (x, y) in pts.items() if len(set(y)) > 1}
+                if labels.get(f):
+                    pts[f][0].setdefault(groups[i], []).append(s); pts[f][1].setdefault(groups[i], []).append(int(is_answer(f, c, labels[f])))
+    return {f: WorstCurve(x, y) for f, (x, y) in pts.items() if len({v for ys in y.values() for v in ys}) > 1}
+
+# %% ../nbs/02d_header.ipynb #46e83ede
+KIND_POINTS = 20
+"A kind of document with fewer scored answers for a field than this does not get a curve of its own for it"
+
+class WorstCurve:
+    "Score to P(right) as the lowest of one isotonic curve per kind of document: confidence that holds on the kind the model carries over to worst"
+    def __init__(self, xs:dict[str, list[float]], ys:dict[str, list[int]]):
+        from sklearn.isotonic import IsotonicRegression
+        fit = lambda x, y: IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y)
+        kinds = [k for k in xs if len(xs[k]) >= KIND_POINTS] or list(xs)
+        self.curves = [fit(xs[k], ys[k]) for k in kinds] if len(kinds) > 1 else [fit(sum(xs.values(), []), sum(ys.values(), []))]
+    def predict(self, x:list[float]):
+        import numpy as np
+        return np.min([c.predict(x) for c in self.curves], axis=0)
 
 # %% ../nbs/02d_header.ipynb #8eb35eae
 def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True) -> HeaderModel:
