@@ -304,9 +304,10 @@ class HeaderModel:
                     k = int(sc.argmax()); out[f] = (cs[k], float(sc[k]))
         return out
 
-    def confidence(self, f:str, score:float) -> float:
-        "`score` as a calibrated probability of being right"
-        return float(self.curves[f].predict([score])[0]) if f in self.curves else score
+    def confidence(self, f:str, score:float, typical:bool=False) -> float:
+        "`score` as a calibrated probability of being right on the kind of document the model carries over to worst (`typical`: on all kinds pooled)"
+        if f not in self.curves: return score
+        return float((self.curves[f].typical if typical else self.curves[f].predict)([score])[0])
 
 # %% ../nbs/02d_header.ipynb #6b921349
 def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
@@ -349,15 +350,17 @@ KIND_POINTS = 20
 "A kind of document with fewer scored answers for a field than this does not get a curve of its own for it"
 
 class WorstCurve:
-    "Score to P(right) as the lowest of one isotonic curve per kind of document: confidence that holds on the kind the model carries over to worst"
+    "Score to P(right) as the lowest of one isotonic curve per kind of document (confidence that holds on the kind the model carries over to worst); `typical`: over all kinds pooled"
     def __init__(self, xs:dict[str, list[float]], ys:dict[str, list[int]]):
         from sklearn.isotonic import IsotonicRegression
         fit = lambda x, y: IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y)
         kinds = [k for k in xs if len(xs[k]) >= KIND_POINTS] or list(xs)
-        self.curves = [fit(xs[k], ys[k]) for k in kinds] if len(kinds) > 1 else [fit(sum(xs.values(), []), sum(ys.values(), []))]
+        self.pooled = fit(sum(xs.values(), []), sum(ys.values(), []))
+        self.curves = [fit(xs[k], ys[k]) for k in kinds] if len(kinds) > 1 else [self.pooled]
     def predict(self, x:list[float]):
         import numpy as np
         return np.min([c.predict(x) for c in self.curves], axis=0)
+    def typical(self, x:list[float]): return self.pooled.predict(x)
 
 # %% ../nbs/02d_header.ipynb #8eb35eae
 def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True) -> HeaderModel:
@@ -370,14 +373,14 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
 
 # %% ../nbs/02d_header.ipynb #d1fd26cf
 MIN_CONFIDENCE = 0.1
-"Below this calibrated confidence a best candidate is a guess, and the field is reported as not found"
+"Below this typical confidence (all kinds pooled) a best candidate is a guess, and the field is reported as not found"
 
 def extract_header(doc:Document, model:HeaderModel) -> dict[str, Field|None]:
     "The header fields of `doc` by `model`"
     found = model.answers(document_candidates(doc))
     out = {f: None for f in HEADER_FIELDS}
     for f, (c, s) in found.items():
-        if model.confidence(f, s) < MIN_CONFIDENCE: continue
+        if model.confidence(f, s, typical=True) < MIN_CONFIDENCE: continue
         out[f] = Field(raw=c.text, confidence=round(model.confidence(f, s), 4), page=c.page, box=c.box.as_list(), source='header')
     code, why = document_currency(doc.text)
     out['currency'] = None if code is None else Field(raw=code, value=code, confidence=.5, source='header', note=why)
