@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip, math, pickle, random, re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from .core import *
@@ -43,8 +44,9 @@ class Candidate:
     feats: dict = field(default_factory=dict)
 
 # %% ../nbs/02d_header.ipynb #439edbb3
+@lru_cache(maxsize=65536)
 def _keys(prefix:str, text:str) -> dict:
-    "One feature per key class in `text`, and how many there are (`prefix_any`: a label of any kind, which carries over to kinds a dataset lacks)"
+    "One feature per key class in `text`, and how many there are (`prefix_any`: a label of any kind, which carries over to kinds a dataset lacks); cached, so never change the dict it gives"
     ks = key_classes(text)
     return {**{f'{prefix}_{k}': 1. for k in ks}, f'{prefix}_any': float(len(ks))}
 
