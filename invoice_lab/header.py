@@ -19,10 +19,11 @@ from .normalize import normalize_amount, document_currency
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS', 'MAX_NAME',
            'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB',
-           'KIND_POINTS', 'MIN_CONFIDENCE', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context',
-           'id_checks', 'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer',
-           'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel',
-           'calibration_splits', 'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'KIND_POINTS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings',
+           'phrase_context', 'id_checks', 'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value',
+           'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates', 'training_rows',
+           'HeaderModel', 'calibration_splits', 'WorstCurve', 'train_header', 'extract_header', 'save_model',
+           'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -376,13 +377,15 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
 # %% ../nbs/02d_header.ipynb #d1fd26cf
 MIN_CONFIDENCE = 0.1
 "Below this typical confidence (all kinds pooled) a best candidate is a guess, and the field is reported as not found"
+ALWAYS_ANSWER = ('date', 'vendor', 'total')
+"Fields every invoice and receipt prints: their best candidate is given whatever its confidence, which says how far to trust it"
 
 def extract_header(doc:Document, model:HeaderModel) -> dict[str, Field|None]:
     "The header fields of `doc` by `model`"
     found = model.answers(document_candidates(doc))
     out = {f: None for f in HEADER_FIELDS}
     for f, (c, s) in found.items():
-        if model.confidence(f, s, typical=True) < MIN_CONFIDENCE: continue
+        if f not in ALWAYS_ANSWER and model.confidence(f, s, typical=True) < MIN_CONFIDENCE: continue
         out[f] = Field(raw=c.text, confidence=round(model.confidence(f, s), 4), page=c.page, box=c.box.as_list(), source='header')
     code, why = document_currency(doc.text)
     out['currency'] = None if code is None else Field(raw=code, value=code, confidence=.5, source='header', note=why)
