@@ -83,8 +83,9 @@ def phrase_context(rows:list[list[Line]], r:int, j:int, page:Page, n_pages:int, 
 
 # %% ../nbs/02d_header.ipynb #bc8cbb8c
 def _span_box(p:Line, a:int, b:int) -> Box:
-    "Box of the words of phrase `p` that overlap its characters `a:b`"
-    return Box.around(w.box for w in words_at(p.words, a, b) or p.words)
+    "Box of the words of phrase `p` that overlap its characters `a:b` (the phrase's or the word's own box when that is all)"
+    ws = words_at(p.words, a, b) or p.words
+    return p.box if len(ws) == len(p.words) else ws[0].box if len(ws) == 1 else Box.around(w.box for w in ws)
 
 def _shape(t:str) -> dict:
     n = max(1, len(t))
