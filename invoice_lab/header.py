@@ -358,7 +358,7 @@ class WorstCurve:
     def __init__(self, xs:dict[str, list[float]], ys:dict[str, list[int]]):
         from sklearn.isotonic import IsotonicRegression
         fit = lambda x, y: IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y)
-        kinds = [k for k in xs if len(xs[k]) >= KIND_POINTS] or list(xs)
+        kinds = [k for k in xs if len(xs[k]) >= KIND_POINTS]
         self.pooled = fit(sum(xs.values(), []), sum(ys.values(), []))
         self.curves = [fit(xs[k], ys[k]) for k in kinds] if len(kinds) > 1 else [self.pooled]
     def predict(self, x:list[float]):
