@@ -17,13 +17,13 @@ from .text import find_amounts, find_dates, parse_date, date_hints
 from .normalize import normalize_amount, document_currency
 
 # %% auto #0
-__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS', 'MAX_NAME',
+__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS', 'MAX_NAME', 'IBAN_RE',
            'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB',
            'KIND_POINTS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings',
-           'phrase_context', 'id_checks', 'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value',
-           'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates', 'training_rows',
-           'HeaderModel', 'calibration_splits', 'WorstCurve', 'train_header', 'extract_header', 'save_model',
-           'load_model']
+           'phrase_context', 'iban_spans', 'id_checks', 'name_candidates', 'two_row_names', 'phrase_candidates',
+           'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates',
+           'training_rows', 'HeaderModel', 'calibration_splits', 'WorstCurve', 'train_header', 'extract_header',
+           'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -108,10 +108,16 @@ def _iban(t:str) -> bool:
     if not re.fullmatch(r'[A-Z]{2}\d\d[A-Z0-9]{10,30}', t): return False
     return int(''.join(str(int(c, 36)) for c in t[4:] + t[:4])) % 97 == 1
 
-def id_checks(tok:str, after:str) -> dict:
-    "What an id-like token is known to be by its form: a GS1 article or location number, an IBAN, a postcode before a place name"
+IBAN_RE = re.compile(r'\b[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b', re.I)
+
+def iban_spans(t:str) -> list[tuple[int, int]]:
+    "Spans of `t` that are IBANs with a valid check, written as one token or in groups of four"
+    return [m.span() for m in IBAN_RE.finditer(t) if _iban(m.group())]
+
+def id_checks(tok:str, after:str, in_iban:bool=False) -> dict:
+    "What an id-like token is known to be by its form: a GS1 article or location number, (part of) an IBAN, a postcode before a place name"
     nxt = after.split()[:1]
-    return dict(gs1=float(_gs1(tok)), iban=float(_iban(tok)),
+    return dict(gs1=float(_gs1(tok)), iban=float(in_iban or _iban(tok)),
                 postcode=float(tok.isdigit() and 4 <= len(tok) <= 5 and bool(nxt) and nxt[0][:1].isupper() and nxt[0].strip(',').isalpha()))
 
 # %% ../nbs/02d_header.ipynb #a879499d
@@ -121,17 +127,18 @@ NAME_SEPARATORS = re.compile(r'\s+[|•·–—-]\s+|\s*\|\s*')
 def _name_like(name:str) -> bool: return sum(map(str.isalpha, name)) >= max(2, len(name.replace(' ', ''))/2)
 
 def _parts(t:str) -> list[tuple[int, int]]:
-    "Spans of `t`: all of it, what follows its last colon, and each part of a separated sender line"
+    "Spans of `t`: all of it, what follows its last colon (whole, and up to the next separator), and each part of a separated sender line"
     cuts = [(m.start(), m.end()) for m in NAME_SEPARATORS.finditer(t)]
     parts = list(zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(t)])) if cuts else []
-    return sorted({(0, len(t)), (t.rfind(':') + 1, len(t)), *parts})
+    c = t.rfind(':') + 1
+    return sorted({(0, len(t)), (c, len(t)), (c, next((s for s, _ in cuts if s >= c), len(t))), *parts})
 
 def name_candidates(p:Line, ctx:dict, rows:int=1) -> list[Candidate]:
     "Name candidates of phrase `p`: the phrase, what follows its colon, each part of a separated sender line; `rows` > 1: `p` joins that many rows, kept whole"
     t, out = p.text, []
     if sum(map(str.isalpha, t)) < 2 or len(t) > MAX_NAME * rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
-        name = t[a:b].strip(' -,')
+        name = t[a:b].strip(' -,|•·–—')
         if not name or name.endswith(':') or not _name_like(name): continue  # `Buyer:` is a label, not a name
         a = t.index(name, a); toks = tokens(name)
         out.append(Candidate('name', name, strict(name), ctx['page'], _span_box(p, a, a + len(name)),
@@ -163,12 +170,12 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
     for s in find_amounts(t):
         if s.value is not None and not any(d.start < s.end and s.start < d.end for d in dates):
             add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.split(r'[.,]', s.text)[-1]))
-    pos = 0
+    pos, ibans = 0, iban_spans(t)
     for w in p.words:
         tok = w.text.strip(ID_CHARS)
         if 3 <= len(tok) <= 30 and any(c.isdigit() for c in tok):
             a = pos + w.text.find(tok); add('id', a, a + len(tok), tok, tok, has_alpha=float(any(c.isalpha() for c in tok)),
-                                            has_sep=float(any(c in '-/.' for c in tok)), **id_checks(tok, t[a + len(tok):]))
+                                            has_sep=float(any(c in '-/.' for c in tok)), **id_checks(tok, t[a + len(tok):], any(s <= a and a + len(tok) <= e for s, e in ibans)))
         pos += len(w.text) + 1
     if pg == 0: out += name_candidates(p, ctx)
     return out
