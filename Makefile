@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,pod,paddle]'
+	$(BIN)/pip install -q -e '.[dev,pod,paddle,cpu]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name invoice-lab --display-name "invoice-lab" >/dev/null
 	touch $@
 

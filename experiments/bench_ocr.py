@@ -46,8 +46,11 @@ SETTINGS = {
     'main+b1w64': dict(params={**MAIN, 'Rec.rec_batch_num': 1, 'Rec.rec_img_shape': [3, 48, 64]}, orient=True, legacy=True),
     'after+b3': dict(params={'Rec.rec_batch_num': 3}, orient=True),
     'after+w160': dict(params={'Rec.rec_img_shape': [3, 48, 160]}, orient=True),
+    'onnxruntime': dict(params={}, orient=True, backend='onnxruntime'),
+    'openvino': dict(params={}, orient=True, backend='openvino'),
+    'openvino+b4': dict(params={'Rec.rec_batch_num': 4}, orient=True, backend='openvino'),
 }
-"""Named rapidocr settings tried against each other (engine params, orientation step on/off, OCR threads; `legacy`: every
+"""Named rapidocr settings tried against each other (engine params, orientation step on/off, OCR threads, `backend`: `INVOICE_LAB_OCR_BACKEND`; `legacy`: every
 session on all threads and rapidocr's own batched recogniser, as the engine was before lines were read one at a time in threads)"""
 
 def sample(n:int, seed:int) -> list[Path]:
@@ -84,6 +87,7 @@ def use_setting(name:str) -> bool:
     "Make `get_engine('rapidocr')` in this process the engine of `SETTINGS[name]`; whether it turns pages upright"
     from invoice_lab import ocr
     s = SETTINGS[name]
+    if 'backend' in s: os.environ['INVOICE_LAB_OCR_BACKEND'] = s['backend']
     if name.startswith('before'):   # as before issue 11: rapidocr's own float64 normalisation, no digit clean-up
         ocr._det_float32, ocr.fix_digits = (lambda: None), (lambda t: t)
     eng = ocr.RapidOCREngine(s['params'])

@@ -12,18 +12,19 @@ from importlib.resources import files
 from pathlib import Path
 from .core import *
 from .contract import *
-from .keys import LEGAL, key_classes, token_keys, tokens
+from .keys import KEYS, LEGAL, key_classes, token_keys, tokens
 from .text import find_amounts, find_dates, parse_date, date_hints
 from .normalize import normalize_amount, document_currency
 
 # %% auto #0
-__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'ID_CHARS', 'MAX_NAME', 'IBAN_RE',
-           'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB',
-           'KIND_POINTS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings',
-           'phrase_context', 'iban_spans', 'id_checks', 'name_candidates', 'two_row_names', 'phrase_candidates',
-           'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'lexicon_picks', 'candidates',
-           'training_rows', 'HeaderModel', 'calibration_splits', 'WorstCurve', 'train_header', 'extract_header',
-           'save_model', 'load_model']
+__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
+           'ID_CHARS', 'MAX_NAME', 'IBAN_RE', 'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'WEB_RE', 'KEY_WORDS',
+           'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB', 'KIND_POINTS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
+           'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'iban_spans', 'id_checks',
+           'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats',
+           'date_feats', 'text_feats', 'web_names', 'web_match', 'name_feats', 'web_feats', 'lexicon_picks',
+           'candidates', 'training_rows', 'HeaderModel', 'calibration_splits', 'WorstCurve', 'train_header',
+           'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -71,15 +72,27 @@ def section_headings(rows:list[list[Line]]) -> list[str]:
         if len(row) == 1 and len(row[0].words) <= SECTION_WORDS: last, at = row[0].text, r
     return out
 
-def phrase_context(rows:list[list[Line]], r:int, j:int, page:Page, n_pages:int, hmed:float, section:str='') -> dict:
-    "Features every candidate in phrase `j` of row `r` shares: position, size, and keys in, left of, above it and in its section heading"
+PLACE_RE = re.compile(r'(?:^|\s)(?:[A-Z]{1,2}[- ])?\d{4,5}(?: ?[A-Z]{2})?\s+[A-ZÀ-Þ][^\W\d_]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b')
+"The line of an address that holds the postcode and the place: `40235 DUESSELDORF`, `D-10115 Berlin`, `1012 AB Amsterdam`, `Springfield, IL 62704`, `London SW1A 1AA`"
+PLACE_ROWS = 5
+
+def _place_below(rows:list[list[Line]], places:list[list[bool]], r:int, box:Box) -> int:
+    "How many rows below row `r` the nearest postcode-and-place phrase under `box` is (the foot of the address block a name heads), 0 if none within `PLACE_ROWS`"
+    for d in range(1, PLACE_ROWS + 1):
+        if r + d >= len(rows): break
+        if any(pl and p.box.x0 <= box.x1 + box.height and p.box.x1 >= box.x0 - box.height for p, pl in zip(rows[r + d], places[r + d])): return d
+    return 0
+
+def phrase_context(rows:list[list[Line]], r:int, j:int, page:Page, n_pages:int, hmed:float, section:str='', places:list[list[bool]]|None=None) -> dict:
+    "Features every candidate in phrase `j` of row `r` shares: position, size, keys in, left of, above it and in its section heading, the address it heads (`places`: which phrases are postcode-and-place lines)"
     p = rows[r][j]; b = p.box
     above, up = _above(rows, r, b)
+    places = places or [[False]*len(row) for row in rows]
     return dict(page=page.index, page_rel=page.index/max(1, n_pages - 1), last_page=float(page.index == n_pages - 1),
                 y=b.cy/page.height, x0=b.x0/page.width, x1=b.x1/page.width, row_rel=r/max(1, len(rows) - 1), h=b.height/hmed,
                 n_phrases=len(rows[r]), phrase_idx=j, rows_up=up, left_gap=(b.x0 - rows[r][j-1].box.x1)/hmed if j else -1.,
                 **_keys('left', rows[r][j-1].text if j else ''), **_keys('left2', rows[r][j-2].text if j > 1 else ''),
-                **_keys('above', above), **_keys('sec', section))
+                **_keys('above', above), **_keys('sec', section), place=float(places[r][j]), place_below=_place_below(rows, places, r, b))
 
 # %% ../nbs/02d_header.ipynb #bc8cbb8c
 def _span_box(p:Line, a:int, b:int) -> Box:
@@ -146,13 +159,14 @@ def name_candidates(p:Line, ctx:dict, rows:int=1) -> list[Candidate]:
                               'part': float(len(name) < len(t) and ':' not in t[:a]), 'rows': float(rows),
                               'key_share': sum(bool(token_keys(k)) for k in toks)/max(1, len(toks)),
                               'legal': float(bool(LEGAL & set(toks))), 'legal_last': float(bool(toks) and toks[-1] in LEGAL),
-                              'has_at': float('@' in name or 'www' in name.casefold())}))
+                              'has_at': float('@' in name or 'www' in name.casefold()),
+                              'lower': sum(w[:1].islower() for w in name.split())/max(1, len(name.split()))}))
     return out
 
 def two_row_names(rows:list[list[Line]], r:int, j:int, ctx:dict) -> list[Candidate]:
-    "A name printed over two rows: phrase `j` of row `r` joined with the phrases right below it, when both read as names"
+    "A name printed over two rows: phrase `j` of row `r` joined with the phrases right below it, when both read as names (the upper one with no key word: `Seller` over a name is its label)"
     p = rows[r][j]
-    if r + 1 >= len(rows) or ':' in p.text or not _name_like(p.text): return []
+    if r + 1 >= len(rows) or ':' in p.text or not _name_like(p.text) or key_classes(p.text): return []
     below = Line(words=[w for q in rows[r + 1] if q.box.x0 < p.box.x1 and q.box.x1 > p.box.x0 and q.box.y0 - p.box.y1 < p.h for w in q.words])
     if not below.words or ':' in below.text or not _name_like(below.text): return []
     return name_candidates(Line(words=p.words + below.words), ctx, rows=2)
@@ -169,7 +183,8 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
         if v := parse_date(s.text, hints)[0]: add('date', s.start, s.end, s.text, v, code=s.code)
     for s in find_amounts(t):
         if s.value is not None and not any(d.start < s.end and s.start < d.end for d in dates):
-            add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.split(r'[.,]', s.text)[-1]))
+            add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.split(r'[.,]', s.text)[-1]),
+                pct=float(t[s.end:].lstrip().startswith('%')))
     pos, ibans = 0, iban_spans(t)
     for w in p.words:
         tok = w.text.strip(ID_CHARS)
@@ -239,6 +254,40 @@ def text_feats(cs:list[Candidate]) -> None:
         c.feats.update(same=same[loose(c.text)], order_rel=k/max(1, len(cs) - 1), h_rank=hs[round(c.feats['h'], 2)],
                        row_rank=min(rows[c.page, c.feats['row_rel']], 10))
 
+# %% ../nbs/02d_header.ipynb #2f3cc748
+WEB_RE = re.compile(r'(?:@|\bwww\.|://)([\w-]+(?:\.[\w-]+)+)', re.I)
+
+KEY_WORDS = frozenset(w for ws in KEYS.values() for w in ws.split())
+
+def _squash(t:str) -> str: return re.sub(r'[\W_]', '', t).casefold()
+
+def web_names(text:str) -> set[str]:
+    "The names of the web and mail domains in `text`, squashed: `aubonmoulin` of `www.aubonmoulin.fr`, `acmetools` of `info@mail.acme-tools.co.uk` (the last label of 4+ characters before the suffix; not a key word such as `seller`)"
+    out = set()
+    for m in WEB_RE.finditer(text):
+        if ls := [l for l in m.group(1).split('.')[:-1] if len(l) >= 4 and l.casefold() != 'www']: out.add(_squash(ls[-1]))
+    return out - KEY_WORDS
+
+def web_match(name:str, webs:set[str]) -> float:
+    "1 when `name` squashed holds a name of `webs` or is held by one, 0.5 when its first word (4+ characters) is held by one, else 0; key words (`Seller`) left out of `name`"
+    toks = [t for t in tokens(name) if t not in KEY_WORDS]
+    s, first = ''.join(toks), toks[0] if toks else ''
+    if len(s) < 3: return 0.
+    return max([1. if d in s or s in d else .5 if len(first) >= 4 and first in d else 0. for d in webs], default=0.)
+
+# %% ../nbs/02d_header.ipynb #94682b58
+def name_feats(cs:list[Candidate]) -> None:
+    "`text_feats`, and each name's rank among the distinct names with a legal form on the first page (9: none), in place"
+    text_feats(cs)
+    legal = {}
+    for c in cs:
+        if c.feats['legal'] and c.page == 0: legal.setdefault(loose(c.text), len(legal))
+    for c in cs: c.feats['legal_rank'] = float(min(legal.get(loose(c.text), 9), 9))
+
+def web_feats(cs:list[Candidate], webs:set[str]) -> None:
+    "How each name matches the web and mail domains `webs` of its document (`web_match`), in place"
+    for c in cs: c.feats['web'] = web_match(c.text, webs)
+
 # %% ../nbs/02d_header.ipynb #cc3a6d34
 def lexicon_picks(doc:Document) -> dict[str, str]:
     "The invoice reader's normalized answers for the header fields of `doc`"
@@ -249,7 +298,7 @@ def lexicon_picks(doc:Document) -> dict[str, str]:
     return {k: f.value for k, f in res.fields.items() if k in KIND_OF and f is not None and f.value}
 
 # %% ../nbs/02d_header.ipynb #d053a7cf
-DOC_FEATS = {'amount': amount_feats, 'date': date_feats, 'id': text_feats, 'name': text_feats}
+DOC_FEATS = {'amount': amount_feats, 'date': date_feats, 'id': text_feats, 'name': name_feats}
 
 def candidates(doc:Document) -> dict[str, list[Candidate]]:
     "Every candidate of `doc` by kind, with its features"
@@ -258,15 +307,16 @@ def candidates(doc:Document) -> dict[str, list[Candidate]]:
     out = {k: [] for k in KINDS}
     for page in doc.pages:
         rows = page.rows
-        heads = section_headings(rows)
+        heads, places = section_headings(rows), [[bool(PLACE_RE.search(p.text)) for p in row] for row in rows]
         hs = sorted(w.box.height for w in page.words if w.text.strip())
         hmed = (hs[len(hs)//2] if hs else 1.) or 1.
         for r, row in enumerate(rows):
             for j, p in enumerate(row):
-                ctx = phrase_context(rows, r, j, page, len(doc.pages), hmed, heads[r])
+                ctx = phrase_context(rows, r, j, page, len(doc.pages), hmed, heads[r], places)
                 for c in phrase_candidates(p, ctx, hints) + (two_row_names(rows, r, j, ctx) if page.index == 0 else []): out[c.kind].append(c)
     for k, cs in out.items():
         if cs: DOC_FEATS[k](cs)
+    web_feats(out['name'], web_names(text))
     for f, pick in lexicon_picks(doc).items():
         for c in out[KIND_OF[f]]: c.feats[f'lex_{f}'] = float(is_answer(f, c, pick))
     return out
@@ -275,7 +325,7 @@ document_candidates = per_document(candidates)
 "`candidates(doc)`, computed once per document object (training and cross-validation read each document in many folds)"
 
 # %% ../nbs/02d_header.ipynb #3bae3af9
-NEG_PER_DOC = 25
+NEG_PER_DOC = 100
 HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0, early_stopping=False)
 "Training settings"
 

@@ -13,10 +13,10 @@ from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
 from .ocrfix import fix_digits, FIX_VERSION
 
 # %% auto #0
-__all__ = ['ENGINES', 'PADDLE_MODELS', 'Engine', 'engine_names', 'get_engine', 'split_words', 'read_boxes', 'boxes_path',
-           'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_device', 'ocr_threads', 'RapidOCREngine',
-           'rapid_models', 'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine',
-           'words_table']
+__all__ = ['ENGINES', 'DET_PAD', 'REC_PAD', 'DET_SHAPES', 'REC_SHAPES', 'PADDLE_MODELS', 'Engine', 'engine_names', 'get_engine',
+           'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_device',
+           'ocr_threads', 'ocr_backend', 'OpenVINOSession', 'RapidOCREngine', 'rapid_models', 'words_from_tokens',
+           'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine', 'words_table']
 
 # %% ../nbs/01_ocr.ipynb #78a64bf0
 class Engine:
@@ -213,9 +213,53 @@ def _rec_in_threads(rapid, n:int):
         return TextRecOutput(imgs=list(imgs), txts=tuple(txts), scores=list(scores), word_results=tuple(words))
     rapid.recognize_txt = recognize_txt
 
+# %% ../nbs/01_ocr.ipynb #35dff322
+def ocr_backend() -> str:
+    "What runs rapidocr's models on CPU: `$INVOICE_LAB_OCR_BACKEND`, else `openvino-bf16` where openvino is installed and the CPU computes bfloat16, else `onnxruntime`"
+    want = os.environ.get('INVOICE_LAB_OCR_BACKEND', '').strip().lower()
+    if want not in ('', 'onnxruntime', 'openvino'): raise ValueError(f'INVOICE_LAB_OCR_BACKEND={want!r}: use onnxruntime or openvino')
+    if want == 'onnxruntime': return want
+    try: import openvino as ov
+    except ImportError as e:
+        if want: raise EngineUnavailable(f'INVOICE_LAB_OCR_BACKEND=openvino but openvino is not installed ({e}): pip install openvino') from None
+        return 'onnxruntime'
+    prec = str(ov.Core().get_property('CPU', 'INFERENCE_PRECISION_HINT'))
+    return 'openvino-bf16' if 'bf' in prec else ('openvino-f32' if want else 'onnxruntime')
+
+# %% ../nbs/01_ocr.ipynb #8e3586fa
+class OpenVINOSession:
+    """Runs the ONNX file at `path` on OpenVINO with `threads` threads, one compiled model per calling thread, in place of one of rapidocr's onnxruntime sessions (they are only ever called).
+    Inputs are padded with zeros (the models' own padding) to multiples of `pad` in height and width, so that a few shapes recur: OpenVINO keeps kernels per shape, at most `shapes` of them,
+    and without padding a page's many line widths cost time and memory. The output is cut back to what the input gave: `crop='map'`, a detector's map to the input's
+    height and width; `crop='steps'`, a recogniser's time steps to the input's share of the padded width (the word boxes inside a line are read off the steps)."""
+    def __init__(self, path:str, threads:int, pad:tuple[int, int]=(1, 1), crop:str|None=None, shapes:int=5000):
+        import threading
+        self.path, self.threads, self.pad, self.crop, self.shapes, self._local = str(path), threads, pad, crop, shapes, threading.local()
+    def _request(self):
+        if (req := getattr(self._local, 'req', None)) is None:
+            import openvino as ov
+            cm = ov.Core().compile_model(self.path, 'CPU', {'INFERENCE_NUM_THREADS': self.threads, 'PERFORMANCE_HINT': 'LATENCY',
+                                                            'CPU_RUNTIME_CACHE_CAPACITY': self.shapes,
+                                                            'ENABLE_CPU_PINNING': False})  # pinned, two one-thread models share one core
+            req = self._local.req = cm.create_infer_request()
+        return req
+    def __call__(self, x):
+        import numpy as np
+        h, w = x.shape[-2:]
+        H, W = -(-h//self.pad[0])*self.pad[0], -(-w//self.pad[1])*self.pad[1]
+        if (H, W) != (h, w): x = np.pad(x, [(0, 0)]*(x.ndim - 2) + [(0, H - h), (0, W - w)])
+        req = self._request(); req.infer([x])
+        y = req.get_output_tensor().data
+        if self.crop == 'map': y = y[..., :h, :w]
+        elif self.crop == 'steps': y = y[:, :-(-y.shape[1]*w//W)]
+        return y.copy()
+
 # %% ../nbs/01_ocr.ipynb #37d3b5f3
+DET_PAD, REC_PAD, DET_SHAPES, REC_SHAPES = 128, 32, 32, 64
+"On OpenVINO: page images padded to multiples of `DET_PAD` px, text lines to multiples of `REC_PAD` px wide; kernels kept for `DET_SHAPES` page sizes and `REC_SHAPES` line widths"
+
 class RapidOCREngine(Engine):
-    "rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime), words with their own boxes"
+    "rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime, or on OpenVINO per `ocr_backend`), words with their own boxes"
     name = 'rapidocr'
     settings = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000,
                 'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6, 'Rec.rec_img_shape': [3, 48, 64], 'Rec.rec_batch_num': 1}
@@ -223,20 +267,26 @@ class RapidOCREngine(Engine):
         dev = ocr_device()
         gpu = {} if dev == 'cpu' else {'EngineConfig.onnxruntime.use_cuda': True, 'EngineConfig.onnxruntime.cuda_ep_cfg.device_id': int(dev[4:])}
         self.settings = {**type(self).settings, **gpu, **(settings or {})}
+        self.backend = 'onnxruntime' if gpu else ocr_backend()
         try:
             from rapidocr import RapidOCR
             from rapidocr._version import __version__
         except ImportError as e: raise EngineUnavailable(f'rapidocr is not installed ({e}): pip install "rapidocr>=3.10,<4" onnxruntime') from None
-        self.version = __version__
+        self.version = f'{__version__} {self.backend}' + (f' pad {DET_PAD}/{REC_PAD}' if self.backend != 'onnxruntime' else '')  # in the cache key: the backends read a few characters differently
         _ort_no_spinning(); _det_float32()
         n = ocr_threads()
         self.ocr = RapidOCR(params={**self.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,
                                     'EngineConfig.onnxruntime.intra_op_num_threads': n,
                                     'EngineConfig.onnxruntime.inter_op_num_threads': 1})
         if dev == 'cpu':  # the detector runs on `n` threads, the recogniser and classifier on one each, `n` lines at a time
-            self.ocr._load_det_model()
+            det = self.ocr._load_det_model()
             self.ocr.cfg.EngineConfig.onnxruntime.intra_op_num_threads = 1
             _rec_in_threads(self.ocr, n)
+            if self.backend != 'onnxruntime':  # the same ONNX files (onnxruntime's sessions, then dropped, read the recogniser's characters)
+                det.session = OpenVINOSession(det.session.session._model_path, n, pad=(DET_PAD, DET_PAD), crop='map', shapes=DET_SHAPES)
+                cls, rec = self.ocr._load_cls_model(), self.ocr._load_rec_model()
+                cls.session = OpenVINOSession(cls.session.session._model_path, 1)
+                rec.session = OpenVINOSession(rec.session.session._model_path, 1, pad=(1, REC_PAD), crop='steps', shapes=REC_SHAPES)
 
     def segments(self, im) -> list[list[Word]]:
         if min(im.size) < 16: return []  # no text fits, and rapidocr's resize fails on it
