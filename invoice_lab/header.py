@@ -325,7 +325,7 @@ document_candidates = per_document(candidates)
 "`candidates(doc)`, computed once per document object (training and cross-validation read each document in many folds)"
 
 # %% ../nbs/02d_header.ipynb #3bae3af9
-NEG_PER_DOC = 100
+NEG_PER_DOC = 25
 HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0, early_stopping=False)
 "Training settings"
 
@@ -433,7 +433,7 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
     return HeaderModel(models, columns, curves, dict(n_docs=len(pairs), sklearn=sklearn.__version__, hgb=HGB))
 
 # %% ../nbs/02d_header.ipynb #d1fd26cf
-MIN_CONFIDENCE = 0.1
+MIN_CONFIDENCE = 0.02
 "Below this typical confidence (all kinds pooled) a best candidate is a guess, and the field is reported as not found"
 ALWAYS_ANSWER = ('date', 'vendor', 'total')
 "Fields every invoice and receipt prints: their best candidate is given whatever its confidence, which says how far to trust it"
