@@ -20,11 +20,11 @@ from .normalize import normalize_amount, document_currency
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
            'ID_CHARS', 'MAX_NAME', 'IBAN_RE', 'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'WEB_RE', 'KEY_WORDS',
            'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB', 'KIND_POINTS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
-           'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'iban_spans', 'id_checks',
-           'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats',
-           'date_feats', 'text_feats', 'web_names', 'web_match', 'name_feats', 'web_feats', 'lexicon_picks',
-           'candidates', 'training_rows', 'HeaderModel', 'calibration_splits', 'WorstCurve', 'train_header',
-           'extract_header', 'save_model', 'load_model']
+           'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'iban_spans',
+           'id_checks', 'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer',
+           'amount_feats', 'date_feats', 'text_feats', 'web_names', 'web_match', 'name_feats', 'web_feats',
+           'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel', 'calibration_splits', 'WorstCurve',
+           'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -433,17 +433,20 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
     return HeaderModel(models, columns, curves, dict(n_docs=len(pairs), sklearn=sklearn.__version__, hgb=HGB))
 
 # %% ../nbs/02d_header.ipynb #d1fd26cf
-MIN_CONFIDENCE = 0.02
+MIN_CONFIDENCE = 0.1
 "Below this typical confidence (all kinds pooled) a best candidate is a guess, and the field is reported as not found"
 ALWAYS_ANSWER = ('date', 'vendor', 'total')
 "Fields every invoice and receipt prints: their best candidate is given whatever its confidence, which says how far to trust it"
+DIGITAL_ANSWER = ('invoice_number', 'customer')
+"Fields every invoice or order prints (an invoice's number and its customer are required on it; a receipt needs neither): always answered on a digital document"
 
-def extract_header(doc:Document, model:HeaderModel) -> dict[str, Field|None]:
-    "The header fields of `doc` by `model`"
+def extract_header(doc:Document, model:HeaderModel, digital:bool=False) -> dict[str, Field|None]:
+    "The header fields of `doc` by `model`; `digital`: `doc` is a digital-born invoice or order, not a scan or a photo"
     found = model.answers(document_candidates(doc))
     out = {f: None for f in HEADER_FIELDS}
+    always = ALWAYS_ANSWER + (DIGITAL_ANSWER if digital else ())
     for f, (c, s) in found.items():
-        if f not in ALWAYS_ANSWER and model.confidence(f, s, typical=True) < MIN_CONFIDENCE: continue
+        if f not in always and model.confidence(f, s, typical=True) < MIN_CONFIDENCE: continue
         out[f] = Field(raw=c.text, confidence=round(model.confidence(f, s), 4), page=c.page, box=c.box.as_list(), source='header')
     code, why = document_currency(doc.text)
     out['currency'] = None if code is None else Field(raw=code, value=code, confidence=.5, source='header', note=why)
