@@ -38,7 +38,7 @@ def expected(v:str) -> tuple[int, float]:
 
 def run_one(path:Path, v:str) -> dict:
     from invoice_lab import extract
-    from invoice_lab.evaluate import loose
+    from invoice_lab.contract import loose
     from invoice_lab.ocr import load_document
     data = variant_image(path, v)
     t, c = time.perf_counter(), cpu_s()

@@ -13,18 +13,17 @@ from pathlib import Path
 from .core import *
 from .contract import *
 from .keys import KEYS, LEGAL, key_classes, token_keys, tokens
-from .text import find_amounts, find_dates, parse_date, date_hints
+from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names
 from .normalize import normalize_amount, document_currency
 
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
-           'ID_CHARS', 'MAX_NAME', 'IBAN_RE', 'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'WEB_RE', 'KEY_WORDS',
-           'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB', 'KIND_POINTS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
-           'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'iban_spans',
-           'id_checks', 'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer',
-           'amount_feats', 'date_feats', 'text_feats', 'web_names', 'web_match', 'name_feats', 'web_feats',
-           'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel', 'calibration_splits', 'WorstCurve',
-           'train_header', 'extract_header', 'save_model', 'load_model']
+           'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
+           'document_candidates', 'NEG_PER_DOC', 'HGB', 'KIND_POINTS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
+           'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
+           'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
+           'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel',
+           'calibration_splits', 'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -108,30 +107,6 @@ def _shape(t:str) -> dict:
 # %% ../nbs/02d_header.ipynb #ae43cd7d
 ID_CHARS = '#:;,.()[]{}"\''
 MAX_NAME = 80
-
-# %% ../nbs/02d_header.ipynb #624aab14
-def _gs1(d:str) -> bool:
-    "Whether the digits `d` are a GS1 number (GTIN/EAN/GLN of 8, 13 or 14 digits) with a valid check digit"
-    if len(d) not in (8, 13, 14) or not d.isdigit(): return False
-    return (10 - sum(int(c)*(3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(d[:-1]))) % 10) % 10 == int(d[-1])
-
-def _iban(t:str) -> bool:
-    "Whether `t` is an IBAN with a valid mod-97 check"
-    t = t.replace(' ', '').upper()
-    if not re.fullmatch(r'[A-Z]{2}\d\d[A-Z0-9]{10,30}', t): return False
-    return int(''.join(str(int(c, 36)) for c in t[4:] + t[:4])) % 97 == 1
-
-IBAN_RE = re.compile(r'\b[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b', re.I)
-
-def iban_spans(t:str) -> list[tuple[int, int]]:
-    "Spans of `t` that are IBANs with a valid check, written as one token or in groups of four"
-    return [m.span() for m in IBAN_RE.finditer(t) if _iban(m.group())]
-
-def id_checks(tok:str, after:str, in_iban:bool=False) -> dict:
-    "What an id-like token is known to be by its form: a GS1 article or location number, (part of) an IBAN, a postcode before a place name"
-    nxt = after.split()[:1]
-    return dict(gs1=float(_gs1(tok)), iban=float(in_iban or _iban(tok)),
-                postcode=float(tok.isdigit() and 4 <= len(tok) <= 5 and bool(nxt) and nxt[0][:1].isupper() and nxt[0].strip(',').isalpha()))
 
 # %% ../nbs/02d_header.ipynb #a879499d
 NAME_SEPARATORS = re.compile(r'\s+[|•·–—-]\s+|\s*\|\s*')
@@ -255,25 +230,14 @@ def text_feats(cs:list[Candidate]) -> None:
                        row_rank=min(rows[c.page, c.feats['row_rel']], 10))
 
 # %% ../nbs/02d_header.ipynb #2f3cc748
-WEB_RE = re.compile(r'(?:@|\bwww\.|://)([\w-]+(?:\.[\w-]+)+)', re.I)
-
 KEY_WORDS = frozenset(w for ws in KEYS.values() for w in ws.split())
 
-def _squash(t:str) -> str: return re.sub(r'[\W_]', '', t).casefold()
-
-def web_names(text:str) -> set[str]:
-    "The names of the web and mail domains in `text`, squashed: `aubonmoulin` of `www.aubonmoulin.fr`, `acmetools` of `info@mail.acme-tools.co.uk` (the last label of 4+ characters before the suffix; not a key word such as `seller`)"
-    out = set()
-    for m in WEB_RE.finditer(text):
-        if ls := [l for l in m.group(1).split('.')[:-1] if len(l) >= 4 and l.casefold() != 'www']: out.add(_squash(ls[-1]))
-    return out - KEY_WORDS
-
 def web_match(name:str, webs:set[str]) -> float:
-    "1 when `name` squashed holds a name of `webs` or is held by one, 0.5 when its first word (4+ characters) is held by one, else 0; key words (`Seller`) left out of `name`"
+    "1 when `name` squashed holds a name of `webs` or is held by one, 0.5 when its first word (4+ characters) is held by one, else 0; key words (`Seller`, `seller.com`) count for nothing"
     toks = [t for t in tokens(name) if t not in KEY_WORDS]
     s, first = ''.join(toks), toks[0] if toks else ''
     if len(s) < 3: return 0.
-    return max([1. if d in s or s in d else .5 if len(first) >= 4 and first in d else 0. for d in webs], default=0.)
+    return max([1. if d in s or s in d else .5 if len(first) >= 4 and first in d else 0. for d in webs - KEY_WORDS], default=0.)
 
 # %% ../nbs/02d_header.ipynb #94682b58
 def name_feats(cs:list[Candidate]) -> None:

@@ -11,12 +11,13 @@ from .core import *
 from .read import *
 from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
 from .ocrfix import fix_digits, FIX_VERSION
+from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, _ort_no_spinning, _det_float32, _rec_in_threads
 
 # %% auto #0
 __all__ = ['ENGINES', 'DET_PAD', 'REC_PAD', 'DET_SHAPES', 'REC_SHAPES', 'PADDLE_MODELS', 'Engine', 'engine_names', 'get_engine',
-           'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document', 'ocr_device',
-           'ocr_threads', 'ocr_backend', 'OpenVINOSession', 'RapidOCREngine', 'rapid_models', 'words_from_tokens',
-           'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine', 'words_table']
+           'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document',
+           'RapidOCREngine', 'rapid_models', 'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine',
+           'TesseractEngine', 'words_table']
 
 # %% ../nbs/01_ocr.ipynb #78a64bf0
 class Engine:
@@ -155,106 +156,9 @@ def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=Tru
     tmp.write_text(doc.to_json()); tmp.replace(path)
     return doc
 
-# %% ../nbs/01_ocr.ipynb #94a7bd32
-def ocr_device() -> str:
-    "Where the onnxruntime OCR engines run: `$INVOICE_LAB_OCR_DEVICE`, `cpu` (default) or `gpu:N`; a GPU must be usable"
-    dev = os.environ.get('INVOICE_LAB_OCR_DEVICE', 'cpu').strip().lower()
-    if dev == 'cpu': return dev
-    if not re.fullmatch(r'gpu(:\d+)?', dev): raise ValueError(f'INVOICE_LAB_OCR_DEVICE={dev!r}: use cpu, gpu or gpu:N')
-    import onnxruntime as ort
-    if hasattr(ort, 'preload_dlls'): ort.preload_dlls()   # onnxruntime-gpu >= 1.21: CUDA + cuDNN from torch's nvidia-* wheels
-    if 'CUDAExecutionProvider' not in (eps := ort.get_available_providers()):
-        raise EngineUnavailable(f'INVOICE_LAB_OCR_DEVICE={dev} but onnxruntime {ort.__version__} has no CUDAExecutionProvider '
-                                f'({", ".join(eps)}): install onnxruntime-gpu, not onnxruntime')
-    return dev if ':' in dev else 'gpu:0'
-
-# %% ../nbs/01_ocr.ipynb #b943eeba
-def ocr_threads() -> int:
-    "Threads an OCR engine may use: `$INVOICE_LAB_OCR_THREADS`, default 2"
-    return int(os.environ.get('INVOICE_LAB_OCR_THREADS', 2))
-
+# %% ../nbs/01_ocr.ipynb #37d3b5f3
 def _quad_box(q) -> Box: return Box.from_quad([(float(x), float(y)) for x, y in q])
 
-def _ort_no_spinning():
-    "Make the onnxruntime sessions rapidocr creates from now on yield their threads instead of spinning"
-    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
-    f = OrtInferSession._init_sess_opts
-    if getattr(f, 'no_spinning', False): return
-    def opts(cfg):
-        o = f(cfg); o.add_session_config_entry('session.intra_op.allow_spinning', '0')
-        return o
-    opts.no_spinning = True
-    OrtInferSession._init_sess_opts = staticmethod(opts)
-
-def _det_float32():
-    "Make rapidocr's detector normalise the page in float32 (its mean/std arrays are float64, which doubles the work)"
-    import numpy as np
-    from rapidocr.ch_ppocr_det.utils import DetPreProcess
-    if getattr(DetPreProcess.normalize, 'float32', False): return
-    def normalize(self, img):
-        return (img.astype(np.float32)*np.float32(self.scale) - self.mean.astype(np.float32))/self.std.astype(np.float32)
-    normalize.float32 = True
-    DetPreProcess.normalize = normalize
-
-# %% ../nbs/01_ocr.ipynb #456e1617
-def _rec_in_threads(rapid, n:int):
-    "Make `rapid` (a RapidOCR) recognise its text lines in `n` threads, on `n` shares of the lines of like widths (one-thread sessions waste less CPU than one session on two threads)"
-    from concurrent.futures import ThreadPoolExecutor
-    from rapidocr.ch_ppocr_rec import TextRecInput, TextRecOutput
-    pool = ThreadPoolExecutor(n, thread_name_prefix='ocr-rec') if n > 1 else None
-    def recognize_txt(imgs:list) -> TextRecOutput:
-        rec = rapid._load_rec_model()
-        order = sorted(range(len(imgs)), key=lambda i: -imgs[i].shape[1]/max(imgs[i].shape[0], 1))
-        parts = [p for p in (order[k::n] for k in range(n)) if p]
-        run = lambda ids: rec(TextRecInput(img=[imgs[i] for i in ids], return_word_box=rapid.return_word_box))
-        outs = list(pool.map(run, parts)) if pool and len(parts) > 1 else [run(p) for p in parts]
-        got = {i: (o.txts[j], o.scores[j], o.word_results[j]) for p, o in zip(parts, outs) for j, i in enumerate(p)}
-        txts, scores, words = zip(*(got[i] for i in range(len(imgs)))) if imgs else ((), (), ())
-        return TextRecOutput(imgs=list(imgs), txts=tuple(txts), scores=list(scores), word_results=tuple(words))
-    rapid.recognize_txt = recognize_txt
-
-# %% ../nbs/01_ocr.ipynb #35dff322
-def ocr_backend() -> str:
-    "What runs rapidocr's models on CPU: `$INVOICE_LAB_OCR_BACKEND`, else `openvino-bf16` where openvino is installed and the CPU computes bfloat16, else `onnxruntime`"
-    want = os.environ.get('INVOICE_LAB_OCR_BACKEND', '').strip().lower()
-    if want not in ('', 'onnxruntime', 'openvino'): raise ValueError(f'INVOICE_LAB_OCR_BACKEND={want!r}: use onnxruntime or openvino')
-    if want == 'onnxruntime': return want
-    try: import openvino as ov
-    except ImportError as e:
-        if want: raise EngineUnavailable(f'INVOICE_LAB_OCR_BACKEND=openvino but openvino is not installed ({e}): pip install openvino') from None
-        return 'onnxruntime'
-    prec = str(ov.Core().get_property('CPU', 'INFERENCE_PRECISION_HINT'))
-    return 'openvino-bf16' if 'bf' in prec else ('openvino-f32' if want else 'onnxruntime')
-
-# %% ../nbs/01_ocr.ipynb #8e3586fa
-class OpenVINOSession:
-    """Runs the ONNX file at `path` on OpenVINO with `threads` threads, one compiled model per calling thread, in place of one of rapidocr's onnxruntime sessions (they are only ever called).
-    Inputs are padded with zeros (the models' own padding) to multiples of `pad` in height and width, so that a few shapes recur: OpenVINO keeps kernels per shape, at most `shapes` of them,
-    and without padding a page's many line widths cost time and memory. The output is cut back to what the input gave: `crop='map'`, a detector's map to the input's
-    height and width; `crop='steps'`, a recogniser's time steps to the input's share of the padded width (the word boxes inside a line are read off the steps)."""
-    def __init__(self, path:str, threads:int, pad:tuple[int, int]=(1, 1), crop:str|None=None, shapes:int=5000):
-        import threading
-        self.path, self.threads, self.pad, self.crop, self.shapes, self._local = str(path), threads, pad, crop, shapes, threading.local()
-    def _request(self):
-        if (req := getattr(self._local, 'req', None)) is None:
-            import openvino as ov
-            cm = ov.Core().compile_model(self.path, 'CPU', {'INFERENCE_NUM_THREADS': self.threads, 'PERFORMANCE_HINT': 'LATENCY',
-                                                            'CPU_RUNTIME_CACHE_CAPACITY': self.shapes,
-                                                            'ENABLE_CPU_PINNING': False})  # pinned, two one-thread models share one core
-            req = self._local.req = cm.create_infer_request()
-        return req
-    def __call__(self, x):
-        import numpy as np
-        h, w = x.shape[-2:]
-        H, W = -(-h//self.pad[0])*self.pad[0], -(-w//self.pad[1])*self.pad[1]
-        if (H, W) != (h, w): x = np.pad(x, [(0, 0)]*(x.ndim - 2) + [(0, H - h), (0, W - w)])
-        req = self._request(); req.infer([x])
-        y = req.get_output_tensor().data
-        if self.crop == 'map': y = y[..., :h, :w]
-        elif self.crop == 'steps': y = y[:, :-(-y.shape[1]*w//W)]
-        return y.copy()
-
-# %% ../nbs/01_ocr.ipynb #37d3b5f3
 DET_PAD, REC_PAD, DET_SHAPES, REC_SHAPES = 128, 32, 32, 64
 "On OpenVINO: page images padded to multiples of `DET_PAD` px, text lines to multiples of `REC_PAD` px wide; kernels kept for `DET_SHAPES` page sizes and `REC_SHAPES` line widths"
 

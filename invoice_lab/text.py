@@ -10,9 +10,10 @@ from decimal import Decimal
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'DATE_PATTERNS', 'CURRENCY_SYMBOLS', 'AMOUNT_RE', 'month_number', 'ocr_digits',
-           'parse_date', 'date_hints', 'Span', 'find_dates', 'currency_code', 'parse_amount', 'AmountSpan',
-           'find_amounts', 'amount_in', 'date_in', 'number_in']
+__all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'DATE_PATTERNS', 'CURRENCY_SYMBOLS', 'AMOUNT_RE', 'IBAN_RE', 'WEB_RE',
+           'month_number', 'ocr_digits', 'parse_date', 'date_hints', 'Span', 'find_dates', 'currency_code',
+           'parse_amount', 'AmountSpan', 'find_amounts', 'amount_in', 'date_in', 'number_in', 'iban_spans', 'id_checks',
+           'web_names']
 
 # %% ../nbs/00b_text.ipynb #3d55a178
 DATE_LANGS = ('en', 'de', 'fr', 'es', 'ru', 'ms')
@@ -274,3 +275,39 @@ def number_in(text:str, first:bool=False) -> str|None:
             and not re.fullmatch(r'[\d.,]*[.,]\d{2}|[\d.,]+%', t)): return t
         if first or t.lower() in ('vom', 'von', 'du', 'from', 'от', 'de', 'del', 'dated'): return None
     return None
+
+# %% ../nbs/00b_text.ipynb #624aab14
+def _gs1(d:str) -> bool:
+    "Whether the digits `d` are a GS1 number (GTIN/EAN/GLN of 8, 13 or 14 digits) with a valid check digit"
+    if len(d) not in (8, 13, 14) or not d.isdigit(): return False
+    return (10 - sum(int(c)*(3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(d[:-1]))) % 10) % 10 == int(d[-1])
+
+def _iban(t:str) -> bool:
+    "Whether `t` is an IBAN with a valid mod-97 check"
+    t = t.replace(' ', '').upper()
+    if not re.fullmatch(r'[A-Z]{2}\d\d[A-Z0-9]{10,30}', t): return False
+    return int(''.join(str(int(c, 36)) for c in t[4:] + t[:4])) % 97 == 1
+
+IBAN_RE = re.compile(r'\b[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b', re.I)
+
+def iban_spans(t:str) -> list[tuple[int, int]]:
+    "Spans of `t` that are IBANs with a valid check, written as one token or in groups of four"
+    return [m.span() for m in IBAN_RE.finditer(t) if _iban(m.group())]
+
+def id_checks(tok:str, after:str, in_iban:bool=False) -> dict:
+    "What an id-like token is known to be by its form: a GS1 article or location number, (part of) an IBAN, a postcode before a place name"
+    nxt = after.split()[:1]
+    return dict(gs1=float(_gs1(tok)), iban=float(in_iban or _iban(tok)),
+                postcode=float(tok.isdigit() and 4 <= len(tok) <= 5 and bool(nxt) and nxt[0][:1].isupper() and nxt[0].strip(',').isalpha()))
+
+# %% ../nbs/00b_text.ipynb #4076bd58
+WEB_RE = re.compile(r'(?:@|\bwww\.|://)([\w-]+(?:\.[\w-]+)+)', re.I)
+
+def _squash(t:str) -> str: return re.sub(r'[\W_]', '', t).casefold()
+
+def web_names(text:str) -> set[str]:
+    "The names of the web and mail domains in `text`, squashed: `aubonmoulin` of `www.aubonmoulin.fr`, `acmetools` of `info@mail.acme-tools.co.uk` (the last label of 4+ characters before the suffix)"
+    out = set()
+    for m in WEB_RE.finditer(text):
+        if ls := [l for l in m.group(1).split('.')[:-1] if len(l) >= 4 and l.casefold() != 'www']: out.add(_squash(ls[-1]))
+    return out
