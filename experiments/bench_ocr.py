@@ -87,7 +87,7 @@ def use_setting(name:str) -> bool:
     "Make `get_engine('rapidocr')` in this process the engine of `SETTINGS[name]`; whether it turns pages upright"
     from invoice_lab import ocr
     s = SETTINGS[name]
-    if 'backend' in s: os.environ['INVOICE_LAB_OCR_BACKEND'] = s['backend']
+    if backend := s.get('backend', 'onnxruntime' if s.get('legacy') else None): os.environ['INVOICE_LAB_OCR_BACKEND'] = backend  # legacy: as it was, on onnxruntime
     if name.startswith('before'):   # as before issue 11: rapidocr's own float64 normalisation, no digit clean-up
         ocr._det_float32, ocr.fix_digits = (lambda: None), (lambda t: t)
     eng = ocr.RapidOCREngine(s['params'])

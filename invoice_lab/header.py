@@ -402,10 +402,10 @@ MIN_CONFIDENCE = 0.1
 ALWAYS_ANSWER = ('date', 'vendor', 'total')
 "Fields every invoice and receipt prints: their best candidate is given whatever its confidence, which says how far to trust it"
 DIGITAL_ANSWER = ('invoice_number', 'customer')
-"Fields every invoice or order prints (an invoice's number and its customer are required on it; a receipt needs neither): always answered on a digital document"
+"Fields every invoice or order prints (an invoice's number and its customer are required on it; a receipt needs neither): always answered on a text-layer PDF, where most documents are invoices or orders"
 
 def extract_header(doc:Document, model:HeaderModel, digital:bool=False) -> dict[str, Field|None]:
-    "The header fields of `doc` by `model`; `digital`: `doc` is a digital-born invoice or order, not a scan or a photo"
+    "The header fields of `doc` by `model`; `digital`: `doc`'s words all come from a PDF text layer (not a scan or a photo), and `DIGITAL_ANSWER` fields are always answered"
     found = model.answers(document_candidates(doc))
     out = {f: None for f in HEADER_FIELDS}
     always = ALWAYS_ANSWER + (DIGITAL_ANSWER if digital else ())

@@ -11,7 +11,7 @@ from .core import *
 from .read import *
 from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
 from .ocrfix import fix_digits, FIX_VERSION
-from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, _ort_no_spinning, _det_float32, _rec_in_threads
+from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, OPENVINO_SESSION, _ort_no_spinning, _det_float32, _rec_in_threads
 
 # %% auto #0
 __all__ = ['ENGINES', 'DET_PAD', 'REC_PAD', 'DET_SHAPES', 'REC_SHAPES', 'PADDLE_MODELS', 'Engine', 'engine_names', 'get_engine',
@@ -176,7 +176,7 @@ class RapidOCREngine(Engine):
             from rapidocr import RapidOCR
             from rapidocr._version import __version__
         except ImportError as e: raise EngineUnavailable(f'rapidocr is not installed ({e}): pip install "rapidocr>=3.10,<4" onnxruntime') from None
-        self.version = f'{__version__} {self.backend}' + (f' pad {DET_PAD}/{REC_PAD}' if self.backend != 'onnxruntime' else '')  # in the cache key: the backends read a few characters differently
+        self.version = f'{__version__} {self.backend}' + (f' session {OPENVINO_SESSION} pad {DET_PAD}/{REC_PAD}' if self.backend != 'onnxruntime' else '')  # in the cache key: the backends read a few characters differently
         _ort_no_spinning(); _det_float32()
         n = ocr_threads()
         self.ocr = RapidOCR(params={**self.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,

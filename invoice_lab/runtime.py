@@ -8,7 +8,7 @@ import os, re
 from .core import *
 
 # %% auto #0
-__all__ = ['ocr_device', 'ocr_threads', 'ocr_backend', 'OpenVINOSession']
+__all__ = ['OPENVINO_SESSION', 'ocr_device', 'ocr_threads', 'ocr_backend', 'OpenVINOSession']
 
 # %% ../nbs/01d_runtime.ipynb #94a7bd32
 def ocr_device() -> str:
@@ -76,15 +76,21 @@ def ocr_backend() -> str:
     except ImportError as e:
         if want: raise EngineUnavailable(f'INVOICE_LAB_OCR_BACKEND=openvino but openvino is not installed ({e}): pip install openvino') from None
         return 'onnxruntime'
-    prec = str(ov.Core().get_property('CPU', 'INFERENCE_PRECISION_HINT'))
+    try: prec = str(ov.Core().get_property('CPU', 'INFERENCE_PRECISION_HINT'))
+    except RuntimeError as e:  # openvino without a usable CPU plugin
+        if want: raise EngineUnavailable(f'INVOICE_LAB_OCR_BACKEND=openvino but OpenVINO has no usable CPU device ({e})') from None
+        return 'onnxruntime'
     return 'openvino-bf16' if 'bf' in prec else ('openvino-f32' if want else 'onnxruntime')
 
 # %% ../nbs/01d_runtime.ipynb #8e3586fa
+OPENVINO_SESSION = 2
+"Revision of what `OpenVINOSession` reads (in the OCR cache key): 2 = the recogniser's steps cut back to the line's"
+
 class OpenVINOSession:
     """Runs the ONNX file at `path` on OpenVINO with `threads` threads, one compiled model per calling thread, in place of one of rapidocr's onnxruntime sessions (they are only ever called).
-    Inputs are padded with zeros (the models' own padding) to multiples of `pad` in height and width, so that a few shapes recur: OpenVINO keeps kernels per shape, at most `shapes` of them,
+    Inputs are padded with zeros (the recogniser's own padding; for the detector the mean colour, and its map is cut back) to multiples of `pad` in height and width, so that a few shapes recur: OpenVINO keeps kernels per shape, at most `shapes` of them,
     and without padding a page's many line widths cost time and memory. The output is cut back to what the input gave: `crop='map'`, a detector's map to the input's
-    height and width; `crop='steps'`, a recogniser's time steps to the input's share of the padded width (the word boxes inside a line are read off the steps)."""
+    height and width; `crop='steps'`, a recogniser's time steps to those the line alone gives, and one more when the padding's first step holds a character (the word boxes inside a line are read off the steps, and no character is dropped)."""
     def __init__(self, path:str, threads:int, pad:tuple[int, int]=(1, 1), crop:str|None=None, shapes:int=5000):
         import threading
         self.path, self.threads, self.pad, self.crop, self.shapes, self._local = str(path), threads, pad, crop, shapes, threading.local()
@@ -104,5 +110,7 @@ class OpenVINOSession:
         req = self._request(); req.infer([x])
         y = req.get_output_tensor().data
         if self.crop == 'map': y = y[..., :h, :w]
-        elif self.crop == 'steps': y = y[:, :-(-y.shape[1]*w//W)]
+        elif self.crop == 'steps':  # as many steps as the line alone gives (round-half-down of w/8), one more if it holds a character
+            n, m = max(1, -(-(2*y.shape[1]*w - W)//(2*W))), -(-y.shape[1]*w//W)
+            y = y[:, :m if m > n and (y[:, n:m].argmax(-1) != 0).any() else n]
         return y.copy()
