@@ -158,8 +158,7 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
         if v := parse_date(s.text, hints)[0]: add('date', s.start, s.end, s.text, v, code=s.code)
     for s in find_amounts(t):
         if s.value is not None and not any(d.start < s.end and s.start < d.end for d in dates):
-            add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.split(r'[.,]', s.text)[-1]),
-                pct=float(t[s.end:].lstrip().startswith('%')))
+            add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.split(r'[.,]', s.text)[-1]))
     pos, ibans = 0, iban_spans(t)
     for w in p.words:
         tok = w.text.strip(ID_CHARS)
