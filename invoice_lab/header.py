@@ -52,11 +52,15 @@ def _keys(prefix:str, text:str) -> dict:
     return {**{f'{prefix}_{k}': 1. for k in ks}, f'{prefix}_any': float(len(ks))}
 
 
+def _in_column(p:Line, box:Box) -> bool:
+    "Whether phrase `p` overlaps `box` horizontally, give or take a text height: it stands above or below it"
+    return p.box.x0 <= box.x1 + box.height and p.box.x1 >= box.x0 - box.height
+
 def _above(rows:list[list[Line]], r:int, box:Box) -> tuple[str, int]:
     "Text of the nearest phrase above row `r` that overlaps `box` horizontally, and how many rows up it is"
     for d in range(1, ABOVE_ROWS + 1):
         if r - d < 0: break
-        hits = [p for p in rows[r - d] if p.box.x0 <= box.x1 + box.height and p.box.x1 >= box.x0 - box.height]
+        hits = [p for p in rows[r - d] if _in_column(p, box)]
         if hits: return ' '.join(p.text for p in hits), d
     return '', 0
 
@@ -79,7 +83,7 @@ def _place_below(rows:list[list[Line]], places:list[list[bool]], r:int, box:Box)
     "How many rows below row `r` the nearest postcode-and-place phrase under `box` is (the foot of the address block a name heads), 0 if none within `PLACE_ROWS`"
     for d in range(1, PLACE_ROWS + 1):
         if r + d >= len(rows): break
-        if any(pl and p.box.x0 <= box.x1 + box.height and p.box.x1 >= box.x0 - box.height for p, pl in zip(rows[r + d], places[r + d])): return d
+        if any(pl and _in_column(p, box) for p, pl in zip(rows[r + d], places[r + d])): return d
     return 0
 
 def phrase_context(rows:list[list[Line]], r:int, j:int, page:Page, n_pages:int, hmed:float, section:str='', places:list[list[bool]]|None=None) -> dict:

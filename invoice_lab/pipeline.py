@@ -46,8 +46,9 @@ class HeaderStage(Stage):
     def propose(self, doc, model=None):
         from invoice_lab.invoice import read_invoice
         read, items = read_invoice(doc)
-        fields = extract_header(doc, model or load_model(), digital=is_digital(doc))
-        if is_digital(doc): fields['vendor_address'] = read.get('vendor_address')
+        digital = is_digital(doc)
+        fields = extract_header(doc, model or load_model(), digital=digital)
+        if digital: fields['vendor_address'] = read.get('vendor_address')
         return Proposal(self.name, fields, items)
 
 class InvoiceStage(Stage):
