@@ -19,11 +19,12 @@ from .normalize import normalize_amount, document_currency
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
            'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
-           'document_candidates', 'NEG_PER_DOC', 'HGB', 'KIND_POINTS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
-           'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
-           'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
-           'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates', 'training_rows', 'HeaderModel',
-           'calibration_splits', 'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'document_candidates', 'NEG_PER_DOC', 'HGB', 'KIND_POINTS', 'ONE_KIND_CAP', 'Z', 'MIN_CONFIDENCE',
+           'ALWAYS_ANSWER', 'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context',
+           'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats',
+           'date_feats', 'text_feats', 'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates',
+           'stand_in', 'training_rows', 'HeaderModel', 'calibration_splits', 'wilson_lower', 'lower_curve',
+           'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -125,8 +126,8 @@ def _parts(t:str) -> list[tuple[int, int]]:
     c = t.rfind(':') + 1
     return sorted({(0, len(t)), (c, len(t)), (c, next((s for s, _ in cuts if s >= c), len(t))), *parts})
 
-def name_candidates(p:Line, ctx:dict, rows:int=1) -> list[Candidate]:
-    "Name candidates of phrase `p`: the phrase, what follows its colon, each part of a separated sender line; `rows` > 1: `p` joins that many rows, kept whole"
+def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate]:
+    "Name candidates of phrase `p` (`left`: the text of the phrase before it): the phrase, what follows its colon, each part of a separated sender line; `rows` > 1: `p` joins that many rows, kept whole"
     t, out = p.text, []
     if sum(map(str.isalpha, t)) < 2 or len(t) > MAX_NAME * rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
@@ -134,7 +135,7 @@ def name_candidates(p:Line, ctx:dict, rows:int=1) -> list[Candidate]:
         if not name or name.endswith(':') or not _name_like(name): continue  # `Buyer:` is a label, not a name
         a = t.index(name, a); toks = tokens(name)
         out.append(Candidate('name', name, strict(name), ctx['page'], _span_box(p, a, a + len(name)),
-                             {**ctx, **_keys('own', t[:a]), **_keys('self', name), **_shape(name), 'after_colon': float(':' in t[:a]),
+                             {**ctx, **_keys('own', t[:a]), **_keys('near', f'{left} {t[:a]}'), **_keys('self', name), **_shape(name), 'after_colon': float(':' in t[:a]),
                               'part': float(len(name) < len(t) and ':' not in t[:a]), 'rows': float(rows),
                               'key_share': sum(bool(token_keys(k)) for k in toks)/max(1, len(toks)),
                               'legal': float(bool(LEGAL & set(toks))), 'legal_last': float(bool(toks) and toks[-1] in LEGAL),
@@ -148,14 +149,14 @@ def two_row_names(rows:list[list[Line]], r:int, j:int, ctx:dict) -> list[Candida
     if r + 1 >= len(rows) or ':' in p.text or not _name_like(p.text) or key_classes(p.text): return []
     below = Line(words=[w for q in rows[r + 1] if q.box.x0 < p.box.x1 and q.box.x1 > p.box.x0 and q.box.y0 - p.box.y1 < p.h for w in q.words])
     if not below.words or ':' in below.text or not _name_like(below.text): return []
-    return name_candidates(Line(words=p.words + below.words), ctx, rows=2)
+    return name_candidates(Line(words=p.words + below.words), ctx, rows=2, left=rows[r][j-1].text if j else '')
 
 # %% ../nbs/02d_header.ipynb #2da87bac
-def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
-    "The candidates of every kind in phrase `p` with context `ctx`"
+def phrase_candidates(p:Line, ctx:dict, hints:dict, left:str='') -> list[Candidate]:
+    "The candidates of every kind in phrase `p` with context `ctx` (`left`: the text of the phrase before it)"
     t, pg, out = p.text, ctx['page'], []
     def add(kind, a, b, text, value, **f):
-        out.append(Candidate(kind, text, value, pg, _span_box(p, a, b), {**ctx, **_keys('own', t[:a]), **_keys('self', text), **_shape(text), **f}))
+        out.append(Candidate(kind, text, value, pg, _span_box(p, a, b), {**ctx, **_keys('own', t[:a]), **_keys('near', f'{left} {t[:a]}'), **_keys('self', text), **_shape(text), **f}))
     dates = sorted(find_dates(t), key=lambda s: (s.start, -len(s.text)))
     for k, s in enumerate(dates):
         if k and s.start < dates[k-1].end: continue
@@ -170,7 +171,7 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict) -> list[Candidate]:
             a = pos + w.text.find(tok); add('id', a, a + len(tok), tok, tok, has_alpha=float(any(c.isalpha() for c in tok)),
                                             has_sep=float(any(c in '-/.' for c in tok)), **id_checks(tok, t[a + len(tok):], any(s <= a and a + len(tok) <= e for s, e in ibans)))
         pos += len(w.text) + 1
-    if pg == 0: out += name_candidates(p, ctx)
+    if pg == 0: out += name_candidates(p, ctx, left=left)
     return out
 
 # %% ../nbs/02d_header.ipynb #2c9f524d
@@ -280,7 +281,7 @@ def candidates(doc:Document) -> dict[str, list[Candidate]]:
         for r, row in enumerate(rows):
             for j, p in enumerate(row):
                 ctx = phrase_context(rows, r, j, page, len(doc.pages), hmed, heads[r], places)
-                for c in phrase_candidates(p, ctx, hints) + (two_row_names(rows, r, j, ctx) if page.index == 0 else []): out[c.kind].append(c)
+                for c in phrase_candidates(p, ctx, hints, row[j-1].text if j else '') + (two_row_names(rows, r, j, ctx) if page.index == 0 else []): out[c.kind].append(c)
     for k, cs in out.items():
         if cs: DOC_FEATS[k](cs)
     web_feats(out['name'], web_names(text))
@@ -297,12 +298,17 @@ HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=
 "Training settings"
 
 # %% ../nbs/02d_header.ipynb #59d7f4c7
+def stand_in(f:str, label:str) -> bool:
+    "Whether `label` is a sample file's stand-in for a name (`LE CLIENT`, `LE FOURNISSEUR`): every word of three letters or more is a key word"
+    toks = [t for t in tokens(label) if len(t) > 2]
+    return KIND_OF[f] == 'name' and bool(toks) and all(t in KEY_WORDS for t in toks)
+
 def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[list[dict], list[int]]]:
-    "Per field, the feature dicts and 0/1 targets of `(candidates, labels)` pairs; documents whose label matches nothing are left out"
+    "Per field, the feature dicts and 0/1 targets of `(candidates, labels)` pairs; documents whose label matches nothing, or is a `stand_in`, are left out"
     rnd, out = {f: random.Random(f'{seed}:{f}') for f in HEADER_FIELDS}, {f: ([], []) for f in HEADER_FIELDS}
     for cands, labels in items:
         for f in HEADER_FIELDS:
-            if not labels.get(f): continue
+            if not labels.get(f) or stand_in(f, labels[f]): continue
             cs = cands[KIND_OF[f]]
             ys = [int(is_answer(f, c, labels[f])) for c in cs]
             if not any(ys): continue
@@ -334,7 +340,7 @@ class HeaderModel:
 
     def confidence(self, f:str, score:float, typical:bool=False) -> float:
         "`score` as a calibrated probability of being right on the kind of document the model carries over to worst (`typical`: on all kinds pooled)"
-        if f not in self.curves: return score
+        if f not in self.curves: return min(score, ONE_KIND_CAP)  # nothing scored it on documents it had not seen
         return float((self.curves[f].typical if typical else self.curves[f].predict)([score])[0])
 
 # %% ../nbs/02d_header.ipynb #6b921349
@@ -369,25 +375,44 @@ def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None)
         for i in b:
             cands, labels = items[i]
             for f, (c, s) in m.answers(cands).items():
-                if labels.get(f):
+                if labels.get(f) and not stand_in(f, labels[f]):
                     pts[f][0].setdefault(groups[i], []).append(s); pts[f][1].setdefault(groups[i], []).append(int(is_answer(f, c, labels[f])))
-    return {f: WorstCurve(x, y) for f, (x, y) in pts.items() if len({v for ys in y.values() for v in ys}) > 1}
+    return {f: WorstCurve(x, y) for f, (x, y) in pts.items() if x}
 
 # %% ../nbs/02d_header.ipynb #46e83ede
 KIND_POINTS = 20
 "A kind of document with fewer scored answers for a field than this does not get a curve of its own for it"
 
+ONE_KIND_CAP = 0.8
+"The highest confidence when only one kind of document has enough answers to fit a curve: 0.9 and over (accepted without review) says the field held on every kind seen, which one kind cannot show"
+Z = .5
+"Each step of a curve is lowered to the Wilson bound `Z` standard errors under its share right: 5 right out of 5 is no certainty"
+
+def _isotonic(x:list[float], y:list[float]):
+    from sklearn.isotonic import IsotonicRegression
+    return IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y)
+
+def wilson_lower(p:float, n:int, z:float=Z) -> float:
+    "The lower Wilson bound of a share `p` right out of `n`"
+    return (p + z*z/(2*n) - z*math.sqrt(p*(1 - p)/n + z*z/(4*n*n)))/(1 + z*z/n)
+
+def lower_curve(x:list[float], y:list[int]):
+    "An isotonic curve of `y` (right or not) on `x` (scores), each step lowered to the `wilson_lower` bound of its share right"
+    p = _isotonic(x, y).predict(x).tolist()
+    n = Counter(p)
+    return _isotonic(x, [wilson_lower(v, n[v]) for v in p])
+
 class WorstCurve:
-    "Score to P(right) as the lowest of one isotonic curve per kind of document (confidence that holds on the kind the model carries over to worst); `typical`: over all kinds pooled"
+    "Score to P(right) as the lowest of one `lower_curve` per kind of document (confidence that holds on the kind the model carries over to worst), capped at `ONE_KIND_CAP` when there is one kind; `typical`: the plain isotonic curve over all kinds pooled"
     def __init__(self, xs:dict[str, list[float]], ys:dict[str, list[int]]):
-        from sklearn.isotonic import IsotonicRegression
-        fit = lambda x, y: IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y)
         kinds = [k for k in xs if len(xs[k]) >= KIND_POINTS]
-        self.pooled = fit(sum(xs.values(), []), sum(ys.values(), []))
-        self.curves = [fit(xs[k], ys[k]) for k in kinds] if len(kinds) > 1 else [self.pooled]
+        x, y = sum(xs.values(), []), sum(ys.values(), [])
+        self.pooled = _isotonic(x, y)
+        self.curves = [lower_curve(xs[k], ys[k]) for k in kinds] if len(kinds) > 1 else [lower_curve(x, y)]
+        self.cap = 1. if len(kinds) > 1 else ONE_KIND_CAP
     def predict(self, x:list[float]):
         import numpy as np
-        return np.min([c.predict(x) for c in self.curves], axis=0)
+        return np.minimum(np.min([c.predict(x) for c in self.curves], axis=0), self.cap)
     def typical(self, x:list[float]): return self.pooled.predict(x)
 
 # %% ../nbs/02d_header.ipynb #8eb35eae

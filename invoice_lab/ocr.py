@@ -44,9 +44,10 @@ def get_engine(name:str) -> Engine:
 
 # %% ../nbs/01_ocr.ipynb #7d57adad
 def split_words(text:str, box:Box, conf:float=1.0, line:int=0, source='boxes') -> list[Word]:
-    "Words of `text` on spaces, each with the part of `box` proportional to its character span"
+    "Words of `text` on spaces, each with the part of `box` proportional to its character span and half of each space beside it"
     n = max(len(text), 1)
-    return [Word(text=m.group(), box=Box(x0=box.x0 + box.width*m.start()/n, y0=box.y0, x1=box.x0 + box.width*m.end()/n,
+    x = lambda i: box.x0 + box.width*i/n
+    return [Word(text=m.group(), box=Box(x0=x(m.start() - .5*(m.start() > 0)), y0=box.y0, x1=x(m.end() + .5*(m.end() < n)),
                  y1=box.y1), conf=conf, line=line, source=source) for m in re.finditer(r'\S+', text)]
 
 def read_boxes(path:str|Path) -> list[Word]:

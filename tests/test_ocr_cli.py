@@ -14,7 +14,7 @@ def test_text_table_of_words_with_boxes():
     assert r.returncode == 0, r.stderr
     rows = [l.split('\t') for l in r.stdout.splitlines()]
     assert rows[0] == ['page', 'line', 'x0', 'y0', 'x1', 'y1', 'conf', 'text']
-    assert rows[1] == ['0', '0', '72', '25', '130.62', '64', '1.00', 'TAN']
+    assert rows[1] == ['0', '0', '72', '25', '140.38', '64', '1.00', 'TAN']
     assert any(r[-1] == 'TD01167104' for r in rows)
 
 def test_json_is_the_document(tmp_path):
