@@ -377,14 +377,14 @@ def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None)
             for f, (c, s) in m.answers(cands).items():
                 if labels.get(f) and not stand_in(f, labels[f]):
                     pts[f][0].setdefault(groups[i], []).append(s); pts[f][1].setdefault(groups[i], []).append(int(is_answer(f, c, labels[f])))
-    return {f: WorstCurve(x, y) for f, (x, y) in pts.items() if x}
+    return {f: WorstCurve(x, y, len(set(groups))) for f, (x, y) in pts.items() if x}
 
 # %% ../nbs/02d_header.ipynb #46e83ede
 KIND_POINTS = 20
 "A kind of document with fewer scored answers for a field than this does not get a curve of its own for it"
 
 ONE_KIND_CAP = 0.8
-"The highest confidence when only one kind of document has enough answers to fit a curve: 0.9 and over (accepted without review) says the field held on every kind seen, which one kind cannot show"
+"The highest confidence of a field that only one of several kinds of training documents has enough answers for: 0.9 and over (accepted without review) says the field held on every kind seen, which one kind cannot show"
 Z = .5
 "Each step of a curve is lowered to the Wilson bound `Z` standard errors under its share right: 5 right out of 5 is no certainty"
 
@@ -403,13 +403,13 @@ def lower_curve(x:list[float], y:list[int]):
     return _isotonic(x, [wilson_lower(v, n[v]) for v in p])
 
 class WorstCurve:
-    "Score to P(right) as the lowest of one `lower_curve` per kind of document (confidence that holds on the kind the model carries over to worst), capped at `ONE_KIND_CAP` when there is one kind; `typical`: the plain isotonic curve over all kinds pooled"
-    def __init__(self, xs:dict[str, list[float]], ys:dict[str, list[int]]):
+    "Score to P(right) as the lowest of one `lower_curve` per kind of document (confidence that holds on the kind the model carries over to worst), capped at `ONE_KIND_CAP` when one kind has enough answers out of `n_kinds` trained on; `typical`: the plain isotonic curve over all kinds pooled"
+    def __init__(self, xs:dict[str, list[float]], ys:dict[str, list[int]], n_kinds:int=1):
         kinds = [k for k in xs if len(xs[k]) >= KIND_POINTS]
         x, y = sum(xs.values(), []), sum(ys.values(), [])
         self.pooled = _isotonic(x, y)
         self.curves = [lower_curve(xs[k], ys[k]) for k in kinds] if len(kinds) > 1 else [lower_curve(x, y)]
-        self.cap = 1. if len(kinds) > 1 else ONE_KIND_CAP
+        self.cap = ONE_KIND_CAP if len(kinds) < 2 <= n_kinds else 1.
     def predict(self, x:list[float]):
         import numpy as np
         return np.minimum(np.min([c.predict(x) for c in self.curves], axis=0), self.cap)
