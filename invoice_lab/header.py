@@ -23,8 +23,8 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'ALWAYS_ANSWER', 'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context',
            'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats',
            'date_feats', 'text_feats', 'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates',
-           'stand_in', 'training_rows', 'HeaderModel', 'calibration_splits', 'wilson_lower', 'lower_curve',
-           'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'stand_in', 'training_rows', 'feature_matrix', 'HeaderModel', 'calibration_splits', 'wilson_lower',
+           'lower_curve', 'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -84,7 +84,7 @@ def _place_below(rows:list[list[Line]], places:list[list[bool]], r:int, box:Box)
     "How many rows below row `r` the nearest postcode-and-place phrase under `box` is (the foot of the address block a name heads), 0 if none within `PLACE_ROWS`"
     for d in range(1, PLACE_ROWS + 1):
         if r + d >= len(rows): break
-        if any(pl and _in_column(p, box) for p, pl in zip(rows[r + d], places[r + d])): return d
+        if any(places[r + d]) and any(pl and _in_column(p, box) for p, pl in zip(rows[r + d], places[r + d])): return d
     return 0
 
 def phrase_context(rows:list[list[Line]], r:int, j:int, page:Page, n_pages:int, hmed:float, section:str='', places:list[list[bool]]|None=None) -> dict:
@@ -318,6 +318,17 @@ def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[
     return out
 
 # %% ../nbs/02d_header.ipynb #56c7fbcb
+def feature_matrix(feats:list[dict], columns:list[str]):
+    "Rows of `feats` over `columns` (0 where a row lacks one) as float32; a row sets only the features it has, which are few of the columns"
+    import numpy as np
+    at, out = {k: j for j, k in enumerate(columns)}, []
+    for d in feats:
+        row = [0.]*len(columns)
+        for k, v in d.items():
+            if (j := at.get(k)) is not None: row[j] = v
+        out.append(row)
+    return np.array(out, dtype=np.float32).reshape(len(feats), len(columns))
+
 class HeaderModel:
     "Per-field candidate scorers, the feature columns of each kind, and confidence curves"
     def __init__(self, models:dict, columns:dict, curves:dict|None=None, meta:dict|None=None):
@@ -332,7 +343,7 @@ class HeaderModel:
             for kind, fs in KINDS.items():
                 cs, fs = cands.get(kind) or [], [f for f in fs if f in self.models]
                 if not cs or not fs: continue
-                X = np.array([[c.feats.get(k, 0.) for k in self.columns[kind]] for c in cs], dtype=np.float32)
+                X = feature_matrix([c.feats for c in cs], self.columns[kind])
                 for f in fs:
                     sc = self.models[f].predict_proba(X)[:, 1]
                     k = int(sc.argmax()); out[f] = (cs[k], float(sc[k]))
@@ -354,7 +365,7 @@ def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
     for f, (X, y) in rows.items():
         if sum(y) < 2: continue
         cols = columns[KIND_OF[f]]
-        M = np.array([[d.get(k, 0.) for k in cols] for d in X], dtype=np.float32)
+        M = feature_matrix(X, cols)
         with threadpool_limits(1): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y))
     return models, columns
 
@@ -392,6 +403,11 @@ def _isotonic(x:list[float], y:list[float]):
     from sklearn.isotonic import IsotonicRegression
     return IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y)
 
+def _at(curve, x:list[float]):
+    "`curve.predict(x)` without sklearn's input checks (a fitted isotonic curve is linear between its thresholds and flat beyond them)"
+    import numpy as np
+    return np.interp(x, curve.X_thresholds_, curve.y_thresholds_)
+
 def wilson_lower(p:float, n:int, z:float=Z) -> float:
     "The lower Wilson bound of a share `p` right out of `n`"
     return (p + z*z/(2*n) - z*math.sqrt(p*(1 - p)/n + z*z/(4*n*n)))/(1 + z*z/n)
@@ -412,8 +428,8 @@ class WorstCurve:
         self.cap = ONE_KIND_CAP if len(kinds) < 2 <= n_kinds else 1.
     def predict(self, x:list[float]):
         import numpy as np
-        return np.minimum(np.min([c.predict(x) for c in self.curves], axis=0), self.cap)
-    def typical(self, x:list[float]): return self.pooled.predict(x)
+        return np.minimum(np.min([_at(c, x) for c in self.curves], axis=0), self.cap)
+    def typical(self, x:list[float]): return _at(self.pooled, x)
 
 # %% ../nbs/02d_header.ipynb #8eb35eae
 def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True) -> HeaderModel:

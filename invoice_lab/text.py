@@ -175,6 +175,7 @@ class Span:
 
 def find_dates(text:str) -> list[Span]:
     "Every date-shaped match in `text` whose month word (if any) is a month (a match per pattern: patterns may overlap), in pattern order"
+    if not any(map(str.isdigit, text)): return []  # every date pattern has a day or a year
     return [Span(m.start(), m.end(), m.group(0), code) for code, r in DATE_PATTERNS for m in r.finditer(text)
             if 'mon' not in r.groupindex or month_number(m['mon'])]
 
