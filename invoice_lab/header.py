@@ -23,8 +23,8 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'ALWAYS_ANSWER', 'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context',
            'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats',
            'date_feats', 'text_feats', 'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates',
-           'stand_in', 'training_rows', 'feature_matrix', 'HeaderModel', 'calibration_splits', 'wilson_lower',
-           'lower_curve', 'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'stand_in', 'header_labels', 'training_rows', 'feature_matrix', 'HeaderModel', 'calibration_splits',
+           'wilson_lower', 'lower_curve', 'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -303,12 +303,17 @@ def stand_in(f:str, label:str) -> bool:
     toks = [t for t in tokens(label) if len(t) > 2]
     return KIND_OF[f] == 'name' and bool(toks) and all(t in KEY_WORDS for t in toks)
 
+def header_labels(lab:dict, several_kinds:bool=True) -> dict:
+    "`lab` as a value per header field (`label_value`); learning from `several_kinds` of document, a `stand_in` is dropped"
+    out = {f: label_value(f, lab.get(f)) for f in HEADER_FIELDS}
+    return {f: None if several_kinds and v and stand_in(f, v) else v for f, v in out.items()}
+
 def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[list[dict], list[int]]]:
-    "Per field, the feature dicts and 0/1 targets of `(candidates, labels)` pairs; documents whose label matches nothing, or is a `stand_in`, are left out"
+    "Per field, the feature dicts and 0/1 targets of `(candidates, labels)` pairs; documents whose label matches nothing are left out"
     rnd, out = {f: random.Random(f'{seed}:{f}') for f in HEADER_FIELDS}, {f: ([], []) for f in HEADER_FIELDS}
     for cands, labels in items:
         for f in HEADER_FIELDS:
-            if not labels.get(f) or stand_in(f, labels[f]): continue
+            if not labels.get(f): continue
             cs = cands[KIND_OF[f]]
             ys = [int(is_answer(f, c, labels[f])) for c in cs]
             if not any(ys): continue
@@ -386,7 +391,7 @@ def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None)
         for i in b:
             cands, labels = items[i]
             for f, (c, s) in m.answers(cands).items():
-                if labels.get(f) and not stand_in(f, labels[f]):
+                if labels.get(f):
                     pts[f][0].setdefault(groups[i], []).append(s); pts[f][1].setdefault(groups[i], []).append(int(is_answer(f, c, labels[f])))
     return {f: WorstCurve(x, y, len(set(groups))) for f, (x, y) in pts.items() if x}
 
@@ -435,9 +440,10 @@ class WorstCurve:
 def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True) -> HeaderModel:
     "A `HeaderModel` trained on `(Document, labels)` pairs"
     import sklearn
-    items = [(document_candidates(d), {f: label_value(f, lab.get(f)) for f in HEADER_FIELDS}) for d, lab in pairs]
+    kinds = [d.meta.get('dataset', '') for d, _ in pairs]
+    items = [(document_candidates(d), header_labels(lab, len(set(kinds)) > 1)) for d, lab in pairs]
     models, columns = _fit(training_rows(items, seed), seed)
-    curves = _curves(items, seed, [d.meta.get('dataset', '') for d, _ in pairs]) if calibrate else {}
+    curves = _curves(items, seed, kinds) if calibrate else {}
     return HeaderModel(models, columns, curves, dict(n_docs=len(pairs), sklearn=sklearn.__version__, hgb=HGB))
 
 # %% ../nbs/02d_header.ipynb #d1fd26cf
