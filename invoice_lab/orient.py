@@ -11,9 +11,9 @@ from PIL import Image
 from .core import *
 
 # %% auto #0
-__all__ = ['PROBE_SIDES', 'MAX_SKEW', 'MIN_SKEW', 'MIN_LINES', 'MIN_AGREE', 'CLS_SURE', 'ORIENT_VERSION', 'upright_size',
-           'to_sent', 'to_upright', 'upright_page', 'upright', 'as_sent', 'Orientation', 'find_orientation',
-           'turn_upright']
+__all__ = ['PROBE_SIDES', 'MAX_SKEW', 'MIN_SKEW', 'MIN_LINES', 'MIN_AGREE', 'CLS_SURE', 'REC_MARGIN', 'ORIENT_VERSION',
+           'upright_size', 'to_sent', 'to_upright', 'upright_page', 'upright', 'as_sent', 'Orientation',
+           'find_orientation', 'turn_upright']
 
 # %% ../nbs/01a_orient.ipynb #cd9ec12a
 def _turned_size(w:float, h:float, a:float) -> tuple[float, float]:
@@ -81,7 +81,9 @@ MAX_SKEW, MIN_SKEW = 15., 0.5
 "Skew (degrees) undone before OCR: at most `MAX_SKEW`; below `MIN_SKEW` the page is left as it is"
 MIN_LINES, MIN_AGREE, CLS_SURE = 3, 0.7, 0.6
 "Line-like boxes needed, agreement of their directions (0–1), and classifier vote taken without asking the recogniser"
-ORIENT_VERSION = 'orient-1'
+REC_MARGIN = 0.05
+"How much better (mean confidence) the recogniser must read the lines turned for the page to be turned: a near tie keeps the page as it was sent"
+ORIENT_VERSION = 'orient-2'
 "Changes when the orientation logic does (part of the OCR cache key)"
 
 class Orientation(BaseModel):
@@ -139,7 +141,7 @@ def _upside_down(crops:list, cls, rec) -> tuple[bool, str]:
     if abs(vote) >= CLS_SURE: return vote > 0, f'classifier vote {vote:+.2f}'
     some = crops[:6]
     up, down = (float(np.mean(rec(TextRecInput(img=cs)).scores)) for cs in (some, [np.ascontiguousarray(c[::-1, ::-1]) for c in some]))
-    return down > up, f'classifier unsure ({vote:+.2f}); recogniser {up:.2f} as is, {down:.2f} turned'
+    return down > up + REC_MARGIN, f'classifier unsure ({vote:+.2f}); recogniser {up:.2f} as is, {down:.2f} turned'
 
 # %% ../nbs/01a_orient.ipynb #37119ddb
 def find_orientation(im:Image.Image, models:tuple) -> Orientation:
