@@ -15,16 +15,17 @@ from .contract import *
 from .keys import KEYS, LEGAL, key_classes, token_keys, tokens
 from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names
 from .normalize import normalize_amount, document_currency
+from .confidence import ONE_KIND_CAP, WorstCurve
 
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
            'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
-           'document_candidates', 'NEG_PER_DOC', 'HGB', 'KIND_POINTS', 'ONE_KIND_CAP', 'Z', 'MIN_CONFIDENCE',
-           'ALWAYS_ANSWER', 'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context',
-           'name_candidates', 'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats',
-           'date_feats', 'text_feats', 'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates',
-           'stand_in', 'header_labels', 'training_rows', 'feature_matrix', 'HeaderModel', 'calibration_splits',
-           'wilson_lower', 'lower_curve', 'WorstCurve', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_KEYS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
+           'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
+           'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
+           'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates', 'stand_in', 'header_labels',
+           'training_rows', 'feature_matrix', 'HeaderModel', 'calibration_splits', 'train_header', 'extract_header',
+           'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -298,10 +299,14 @@ HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=
 "Training settings"
 
 # %% ../nbs/02d_header.ipynb #59d7f4c7
+ROLE_KEYS = frozenset({'customer', 'vendor', 'to'})
+"Key classes that name a party's role rather than the party"
+
 def stand_in(f:str, label:str) -> bool:
-    "Whether `label` is a sample file's stand-in for a name (`LE CLIENT`, `LE FOURNISSEUR`): every word of three letters or more is a key word"
-    toks = [t for t in tokens(label) if len(t) > 2]
-    return KIND_OF[f] == 'name' and bool(toks) and all(t in KEY_WORDS for t in toks)
+    "Whether `label` is a sample file's stand-in for a name (`LE CLIENT`, `LE FOURNISSEUR`): no legal form, and every word of three letters or more names a party's role (a customer, vendor or addressee key)"
+    toks = tokens(label)
+    long = [t for t in toks if len(t) > 2]
+    return KIND_OF[f] == 'name' and bool(long) and not LEGAL & set(toks) and all(t in KEY_WORDS and token_keys(t) & ROLE_KEYS for t in long)
 
 def header_labels(lab:dict, several_kinds:bool=True) -> dict:
     "`lab` as a value per header field (`label_value`); learning from `several_kinds` of document, a `stand_in` is dropped"
@@ -394,47 +399,6 @@ def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None)
                 if labels.get(f):
                     pts[f][0].setdefault(groups[i], []).append(s); pts[f][1].setdefault(groups[i], []).append(int(is_answer(f, c, labels[f])))
     return {f: WorstCurve(x, y, len(set(groups))) for f, (x, y) in pts.items() if x}
-
-# %% ../nbs/02d_header.ipynb #46e83ede
-KIND_POINTS = 20
-"A kind of document with fewer scored answers for a field than this does not get a curve of its own for it"
-
-ONE_KIND_CAP = 0.8
-"The highest confidence of a field that only one of several kinds of training documents has enough answers for: 0.9 and over (accepted without review) says the field held on every kind seen, which one kind cannot show"
-Z = .5
-"Each step of a curve is lowered to the Wilson bound `Z` standard errors under its share right: 5 right out of 5 is no certainty"
-
-def _isotonic(x:list[float], y:list[float]):
-    from sklearn.isotonic import IsotonicRegression
-    return IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(x, y)
-
-def _at(curve, x:list[float]):
-    "`curve.predict(x)` without sklearn's input checks (a fitted isotonic curve is linear between its thresholds and flat beyond them)"
-    import numpy as np
-    return np.interp(x, curve.X_thresholds_, curve.y_thresholds_)
-
-def wilson_lower(p:float, n:int, z:float=Z) -> float:
-    "The lower Wilson bound of a share `p` right out of `n`"
-    return (p + z*z/(2*n) - z*math.sqrt(p*(1 - p)/n + z*z/(4*n*n)))/(1 + z*z/n)
-
-def lower_curve(x:list[float], y:list[int]):
-    "An isotonic curve of `y` (right or not) on `x` (scores), each step lowered to the `wilson_lower` bound of its share right"
-    p = _isotonic(x, y).predict(x).tolist()
-    n = Counter(p)
-    return _isotonic(x, [wilson_lower(v, n[v]) for v in p])
-
-class WorstCurve:
-    "Score to P(right) as the lowest of one `lower_curve` per kind of document (confidence that holds on the kind the model carries over to worst), capped at `ONE_KIND_CAP` when one kind has enough answers out of `n_kinds` trained on; `typical`: the plain isotonic curve over all kinds pooled"
-    def __init__(self, xs:dict[str, list[float]], ys:dict[str, list[int]], n_kinds:int=1):
-        kinds = [k for k in xs if len(xs[k]) >= KIND_POINTS]
-        x, y = sum(xs.values(), []), sum(ys.values(), [])
-        self.pooled = _isotonic(x, y)
-        self.curves = [lower_curve(xs[k], ys[k]) for k in kinds] if len(kinds) > 1 else [lower_curve(x, y)]
-        self.cap = ONE_KIND_CAP if len(kinds) < 2 <= n_kinds else 1.
-    def predict(self, x:list[float]):
-        import numpy as np
-        return np.minimum(np.min([_at(c, x) for c in self.curves], axis=0), self.cap)
-    def typical(self, x:list[float]): return _at(self.pooled, x)
 
 # %% ../nbs/02d_header.ipynb #8eb35eae
 def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True) -> HeaderModel:

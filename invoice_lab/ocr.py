@@ -14,10 +14,10 @@ from .ocrfix import fix_digits, FIX_VERSION
 from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, OPENVINO_SESSION, _ort_no_spinning, _det_float32, _rec_in_threads
 
 # %% auto #0
-__all__ = ['ENGINES', 'DET_PAD', 'REC_PAD', 'DET_SHAPES', 'REC_SHAPES', 'PADDLE_MODELS', 'Engine', 'engine_names', 'get_engine',
-           'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path', 'load_document',
-           'RapidOCREngine', 'rapid_models', 'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine',
-           'TesseractEngine', 'words_table']
+__all__ = ['ENGINES', 'SPLIT_VERSION', 'DET_PAD', 'REC_PAD', 'DET_SHAPES', 'REC_SHAPES', 'PADDLE_MODELS', 'Engine',
+           'engine_names', 'get_engine', 'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path',
+           'load_document', 'RapidOCREngine', 'rapid_models', 'words_from_tokens', 'paddle_model_dirs',
+           'PaddleOCREngine', 'TesseractEngine', 'words_table']
 
 # %% ../nbs/01_ocr.ipynb #78a64bf0
 class Engine:
@@ -49,6 +49,9 @@ def split_words(text:str, box:Box, conf:float=1.0, line:int=0, source='boxes') -
     x = lambda i: box.x0 + box.width*i/n
     return [Word(text=m.group(), box=Box(x0=x(m.start() - .5*(m.start() > 0)), y0=box.y0, x1=x(m.end() + .5*(m.end() < n)),
                  y1=box.y1), conf=conf, line=line, source=source) for m in re.finditer(r'\S+', text)]
+
+SPLIT_VERSION = 'half-spaces'
+"Changes when `split_words` does (part of the OCR cache key: an engine line without word boxes is split by it)"
 
 def read_boxes(path:str|Path) -> list[Word]:
     "Words of an SROIE `<id>.boxes.txt`, one `line` per ground-truth line, in reading order"
@@ -135,7 +138,7 @@ def layout(segments:list[list[Word]], sx:float=1., sy:float|None=None, source:st
 def cache_path(sha256:str, engine:str|Engine, orient:bool=True) -> Path:
     "The cache file of the document with hash `sha256` read with `engine` (a name, or an engine with its settings)"
     eng = engine if isinstance(engine, Engine) else get_engine(engine)
-    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION, FIX_VERSION], sort_keys=True).encode())
+    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION, FIX_VERSION, SPLIT_VERSION], sort_keys=True).encode())
     return cache_dir()/'ocr'/eng.name/key[:2]/f'{key}.json'
 
 def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=True, name:str|None=None, orient:bool=True,
