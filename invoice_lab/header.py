@@ -20,7 +20,7 @@ from .confidence import ONE_KIND_CAP, WorstCurve
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
            'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
-           'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_KEYS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
+           'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
            'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
            'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
            'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates', 'stand_in', 'header_labels',
@@ -299,14 +299,14 @@ HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=
 "Training settings"
 
 # %% ../nbs/02d_header.ipynb #59d7f4c7
-ROLE_KEYS = frozenset({'customer', 'vendor', 'to'})
-"Key classes that name a party's role rather than the party"
+ROLE_WORDS = frozenset(w for k in ('customer', 'vendor', 'to') for w in KEYS[k].split())
+"Key words that name a party's role rather than the party (`client`, `lieferant`, `billed`)"
 
 def stand_in(f:str, label:str) -> bool:
     "Whether `label` is a sample file's stand-in for a name (`LE CLIENT`, `LE FOURNISSEUR`): no legal form, and every word of three letters or more names a party's role (a customer, vendor or addressee key)"
     toks = tokens(label)
     long = [t for t in toks if len(t) > 2]
-    return KIND_OF[f] == 'name' and bool(long) and not LEGAL & set(toks) and all(t in KEY_WORDS and token_keys(t) & ROLE_KEYS for t in long)
+    return KIND_OF[f] == 'name' and bool(long) and not LEGAL & set(toks) and all(t in ROLE_WORDS for t in long)
 
 def header_labels(lab:dict, several_kinds:bool=True) -> dict:
     "`lab` as a value per header field (`label_value`); learning from `several_kinds` of document, a `stand_in` is dropped"
