@@ -17,6 +17,7 @@ $(VENV)/.installed: settings.ini setup.py
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,pod,paddle,cpu]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name invoice-lab --display-name "invoice-lab" >/dev/null
+	$(BIN)/python -c "from invoice_lab.ocr import get_engine; get_engine('rapidocr')"  # OCR models made on this machine: the int8 detector where the CPU has no bfloat16
 	touch $@
 
 # System packages: a browser, shellcheck and tesseract that tests drive for real, and libGL/glib that the

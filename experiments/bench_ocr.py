@@ -48,6 +48,7 @@ SETTINGS = {
     'after+w160': dict(params={'Rec.rec_img_shape': [3, 48, 160]}, orient=True),
     'onnxruntime': dict(params={}, orient=True, backend='onnxruntime'),
     'openvino': dict(params={}, orient=True, backend='openvino'),
+    'int8': dict(params={}, orient=True, backend='int8'),
     'openvino+b4': dict(params={'Rec.rec_batch_num': 4}, orient=True, backend='openvino'),
 }
 """Named rapidocr settings tried against each other (engine params, orientation step on/off, OCR threads, `backend`: `INVOICE_LAB_OCR_BACKEND`; `legacy`: every

@@ -13,9 +13,10 @@ from pathlib import Path
 from .core import *
 from .contract import *
 from .keys import KEYS, LEGAL, key_classes, token_keys, tokens
-from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names
+from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE
 from .normalize import normalize_amount, document_currency
 from .confidence import ONE_KIND_CAP, WorstCurve
+from .invoice import lexicon_picks
 
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
@@ -23,9 +24,9 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
            'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
            'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
-           'web_match', 'name_feats', 'web_feats', 'lexicon_picks', 'candidates', 'stand_in', 'header_labels',
-           'training_rows', 'feature_matrix', 'HeaderModel', 'calibration_splits', 'train_header', 'extract_header',
-           'save_model', 'load_model']
+           'web_match', 'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows',
+           'feature_matrix', 'HeaderModel', 'calibration_splits', 'train_header', 'extract_header', 'save_model',
+           'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -147,9 +148,9 @@ def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate
 def two_row_names(rows:list[list[Line]], r:int, j:int, ctx:dict) -> list[Candidate]:
     "A name printed over two rows: phrase `j` of row `r` joined with the phrases right below it, when both read as names (the upper one with no key word: `Seller` over a name is its label)"
     p = rows[r][j]
-    if r + 1 >= len(rows) or ':' in p.text or not _name_like(p.text) or key_classes(p.text): return []
+    if r + 1 >= len(rows) or ':' in p.text or not _name_like(p.text) or key_classes(p.text) or tokens(p.text)[-1] in LEGAL: return []
     below = Line(words=[w for q in rows[r + 1] if q.box.x0 < p.box.x1 and q.box.x1 > p.box.x0 and q.box.y0 - p.box.y1 < p.h for w in q.words])
-    if not below.words or ':' in below.text or not _name_like(below.text): return []
+    if not below.words or ':' in below.text or below.text[0].isdigit() or not _name_like(below.text): return []
     return name_candidates(Line(words=p.words + below.words), ctx, rows=2, left=rows[r][j-1].text if j else '')
 
 # %% ../nbs/02d_header.ipynb #2da87bac
@@ -168,7 +169,7 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict, left:str='') -> list[Candida
     pos, ibans = 0, iban_spans(t)
     for w in p.words:
         tok = w.text.strip(ID_CHARS)
-        if 3 <= len(tok) <= 30 and any(c.isdigit() for c in tok):
+        if 3 <= len(tok) <= 30 and any(c.isdigit() for c in tok) and not PHONE_TOKEN_RE.fullmatch(tok):
             a = pos + w.text.find(tok); add('id', a, a + len(tok), tok, tok, has_alpha=float(any(c.isalpha() for c in tok)),
                                             has_sep=float(any(c in '-/.' for c in tok)), **id_checks(tok, t[a + len(tok):], any(s <= a and a + len(tok) <= e for s, e in ibans)))
         pos += len(w.text) + 1
@@ -257,15 +258,6 @@ def web_feats(cs:list[Candidate], webs:set[str]) -> None:
     "How each name matches the web and mail domains `webs` of its document (`web_match`), in place"
     for c in cs: c.feats['web'] = web_match(c.text, webs)
 
-# %% ../nbs/02d_header.ipynb #cc3a6d34
-def lexicon_picks(doc:Document) -> dict[str, str]:
-    "The invoice reader's normalized answers for the header fields of `doc`"
-    from invoice_lab.invoice import read_invoice
-    from invoice_lab.normalize import normalize_result
-    fields = read_invoice(doc)[0]
-    res = normalize_result(Result(source=doc.source, pages=len(doc.pages), fields={**{k: None for k in FIELDS}, **fields}), doc, checks=False)
-    return {k: f.value for k, f in res.fields.items() if k in KIND_OF and f is not None and f.value}
-
 # %% ../nbs/02d_header.ipynb #d053a7cf
 DOC_FEATS = {'amount': amount_feats, 'date': date_feats, 'id': text_feats, 'name': name_feats}
 
@@ -286,7 +278,7 @@ def candidates(doc:Document) -> dict[str, list[Candidate]]:
     for k, cs in out.items():
         if cs: DOC_FEATS[k](cs)
     web_feats(out['name'], web_names(text))
-    for f, pick in lexicon_picks(doc).items():
+    for f, pick in lexicon_picks(doc, KIND_OF).items():
         for c in out[KIND_OF[f]]: c.feats[f'lex_{f}'] = float(is_answer(f, c, pick))
     return out
 
@@ -427,6 +419,7 @@ def extract_header(doc:Document, model:HeaderModel, digital:bool=False) -> dict[
         if f not in always and model.confidence(f, s, typical=True) < MIN_CONFIDENCE: continue
         out[f] = Field(raw=c.text, confidence=round(model.confidence(f, s), 4), page=c.page, box=c.box.as_list(), source='header')
     code, why = document_currency(doc.text)
+    if code is None and (label := lexicon_picks(doc, ('currency',)).get('currency')): code, why = document_currency(doc.text, label)  # `Currency: USD`
     out['currency'] = None if code is None else Field(raw=code, value=code, confidence=.5, source='header', note=why)
     return out
 

@@ -11,12 +11,12 @@ from .core import *
 from .contract import *
 from .keys import *
 from .text import parse_date, date_hints, currency_code, amount_in, date_in, number_in
-from .normalize import normalize_amount, document_currency
+from .normalize import normalize_amount, document_currency, normalize_result
 
 # %% auto #0
 __all__ = ['NEAR_ROWS', 'QUALIFIED', 'INVOICE_FIELDS', 'read_invoice', 'Reading', 'label_candidates', 'choose_amounts',
            'letterhead', 'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns',
-           'extract_line_items', 'extract_invoice_fields']
+           'extract_line_items', 'extract_invoice_fields', 'lexicon_picks']
 
 # %% ../nbs/02a_invoice.ipynb #58f1c56d
 @dataclass
@@ -404,3 +404,9 @@ def extract_invoice_fields(doc:Document) -> tuple[dict[str, Field|None], list[Li
 # %% ../nbs/02a_invoice.ipynb #3c9906f5
 read_invoice = per_document(extract_invoice_fields)
 "`extract_invoice_fields`, computed once per document object (the header model's features and the line items share it)"
+
+# %% ../nbs/02a_invoice.ipynb #c5d2e7a1
+def lexicon_picks(doc:Document, fields) -> dict[str, str]:
+    "The reader's normalized answers for those of `fields` it found in `doc`"
+    res = normalize_result(Result(source=doc.source, pages=len(doc.pages), fields={**{k: None for k in FIELDS}, **read_invoice(doc)[0]}), doc, checks=False)
+    return {k: f.value for k, f in res.fields.items() if k in fields and f is not None and f.value}

@@ -8,22 +8,22 @@ import re
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['KEYS', 'LEGAL', 'LABELS', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS', 'NAME_LABELS', 'CONNECTORS', 'token_keys',
-           'tokens', 'key_classes', 'find_labels', 'has_label', 'column_re']
+__all__ = ['KEYS', 'LEGAL', 'NET_DUE', 'LABELS', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS', 'NAME_LABELS', 'CONNECTORS',
+           'token_keys', 'tokens', 'key_classes', 'find_labels', 'has_label', 'column_re']
 
 # %% ../nbs/01c_keys.ipynb #bd0ee2cb
 KEYS = {
-    'total':    'total totals gesamt gesamtbetrag summe endbetrag betrag montant ttc importe totale totaal grand payable gross brutto bruto amount bedrag sum итого jumlah',
-    'due':      'due balance fällig faellig échéance echeance vencimiento vervaldatum zahlbar payer pagar betalen',
+    'total':    'total totals gesamt gesamtbetrag summe endbetrag betrag montant ttc importe totale totaal grand payable gross brutto bruto amount bedrag sum итого всего jumlah',
+    'due':      'due balance fällig faellig échéance echeance vencimiento vencimento vervaldatum vervaldag scadenza zahlbar payer pagar betalen оплате оплаты',
     'subtotal': 'subtotal sub zwischensumme netto net ht sous excl nettobetrag base imponible',
     'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms ндс',
     'date':     'date datum fecha data dated issued vom дата tarikh',
-    'number':   'no nr number num nummer numéro numero número n° nº # id ref reference référence номер',
-    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung счет',
+    'number':   'no nr number num nummer numéro numero número n° nº № # id ref reference référence номер',
+    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung счет счёт',
     'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
     'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger koper destinataire acheteur cliente klant advertiser attention attn',
     'to':       'to an à para aan',
-    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor leverancier verkoper remit payee issuer company station',
+    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor leverancier verkoper fornitore fornecedor remit payee issuer company station',
     'agency':   'agency agentur agence media',
     'paid':     'paid payment cash change tendered bezahlt payé card credit visa rounding',
     'discount': 'discount rabatt remise skonto commission provision descuento',
@@ -36,7 +36,7 @@ KEYS = {
 }
 "Key classes and their words (several languages), space-separated"
 LEGAL = frozenset('gmbh ag kg ohg ug ltd limited inc llc llp corp corporation co company sarl sas sa bv nv plc pty srl spa oy ab '
-                  'sdn bhd pac committee association gbr ev lp gmbh&co'.split())
+                  'sdn bhd pac committee association gbr ev lp gmbh&co bvba vof ek kgaa ltda lda sro aps eurl sasu sàrl'.split())
 "Legal forms and organisation words that end a company or an advertiser's name"
 _STEM_MIN, _LONG_TOKEN = 4, 6
 
@@ -50,11 +50,18 @@ def token_keys(tok:str) -> frozenset:
     if len(tok) < _LONG_TOKEN: return frozenset()
     return frozenset(k for w, ks in _INDEX.items() if len(w) >= _STEM_MIN and w in tok for k in ks)
 
-def tokens(text:str) -> list[str]: return re.findall(r'[#°№]|[^\W_]+', text.casefold())
+_DOTTED = re.compile(r'(?<![^\W_])[^\W\d_](?:\.[^\W\d_])+(?![^\W_])\.?')
+
+def tokens(text:str) -> list[str]:
+    "Lower-case words and number signs of `text`; a dotted abbreviation is one word (`B.V.` → `bv`, `S.p.A.` → `spa`)"
+    return re.findall(r'[#°№]|[^\W_]+', _DOTTED.sub(lambda m: m[0].replace('.', ''), text).casefold())
+
+NET_DUE = re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I)
+"`Net à payer`, `net to pay`: there `net` is what is left to pay, the total, not the amount before tax"
 
 def key_classes(text:str) -> set[str]:
     "Every key class a text's tokens belong to"
-    return {k for t in tokens(text) for k in token_keys(t)}
+    return {k for t in tokens(NET_DUE.sub('total', text)) for k in token_keys(t)}
 
 # %% ../nbs/01c_keys.ipynb #96e046f9
 LABELS = {
@@ -65,43 +72,53 @@ LABELS = {
                      'factura nº', 'factura no', 'factura n.º', 'factura n°', 'nº de factura', 'n.º de factura', 'número de factura',
                      'num. factura', 'nº factura', 'счёт №', 'счет №', 'счёт на оплату №', 'счет на оплату №', 'счет-фактура №',
                      'счёт-фактура №', 'номер счёта', 'номер счета', 'credit note no', 'credit note no.', 'handelsrechnung nr.',
-                     'rechnung #', 'gutschrift #', 'rechnungskorrektur nr.', 'korrekturrechnung nr.'],
+                     'rechnung #', 'gutschrift #', 'rechnungskorrektur nr.', 'korrekturrechnung nr.', 'factuurnummer', 'factuur nr',
+                     'factuur nr.', 'factuurnr', 'factuurnr.', 'numero fattura', 'fattura n.', 'fattura n°', 'n. fattura', 'número da fatura',
+                     'fatura n.º', 'fakturanummer', 'fakturanr'],
                     ['nr', 'nr.', 'no', 'no.', 'n°', 'nº', '№', '#', 'number', 'nummer', 'invoice', 'rechnung', 'facture', 'factura',
                      'счёт', 'счет', 'gutschrift', 'avoir']),
  'date': (['invoice date', 'date of issue', 'issue date', 'date issued', 'invoice date:', 'rechnungsdatum', 'belegdatum', 'beleg-datum',
            'ausstellungsdatum', 'date de facture', 'date de facturation', "date d'émission", 'date d’émission', 'fecha de emisión',
-           'fecha factura', 'fecha de factura', 'fecha de expedición', 'дата счёта', 'дата счета', 'дата выставления'],
+           'fecha factura', 'fecha de factura', 'fecha de expedición', 'factuurdatum', 'data fattura', 'data documento',
+          'data da fatura', 'data de emissão', 'fakturadatum', 'дата счёта', 'дата счета', 'дата выставления'],
           ['date', 'datum', 'fecha', 'дата', 'vom', 'von', 'du', 'от', 'dated', 'issued at', 'issued on', 'del']),
  'due_date': (['due date', 'payment due', 'due by', 'pay by', 'payment due date', 'fällig am', 'fällig bis', 'fälligkeitsdatum', 'fälligkeit',
                'zahlbar bis', 'zahlungsziel', "date d'échéance", 'date d’échéance', 'échéance', 'à payer avant le', 'payable avant le',
                'date limite de paiement', 'fecha de vencimiento', 'vencimiento', 'срок оплаты', 'оплатить до', 'дата оплаты',
-               'please remit until', 'please pay by', 'bitte überweisen sie bis zum', 'zahlbar bis zum', 'zahlungsziel bis'],
+               'please remit until', 'please pay by', 'bitte überweisen sie bis zum', 'zahlbar bis zum', 'zahlungsziel bis', 'date due',
+               'vervaldatum', 'vervaldag', 'uiterste betaaldatum', 'scadenza', 'data scadenza', 'data de vencimento', 'forfallsdato',
+               'förfallodatum', 'forfaldsdato'],
               ['due', 'fällig', 'bis zum', 'netto bis', 'until']),
  'subtotal': (['subtotal', 'sub-total', 'sub total', 'net amount', 'net total', 'total net', 'total excl. vat', 'total excl. tax',
                'amount before tax', 'nettobetrag', 'summe netto', 'zwischensumme', 'gesamt netto', 'nettosumme', 'summe positionen',
                'rechnungssumme ohne ust.', 'rechnungssumme netto', 'gesamtsumme netto', 'summe ohne ust.', 'net total:',
                'total ht', 'montant ht', 'sous-total', 'total hors taxes', 'base imponible', 'importe neto', 'итого без ндс',
-               'сумма без ндс', 'всего без ндс'],
+               'сумма без ндс', 'всего без ндс', 'subtotaal', 'totaal excl. btw', 'totaal exclusief btw', 'bedrag excl. btw',
+               'imponibile', 'totale imponibile', 'subtotale'],
               ['итого', 'warenwert', 'netto']),
  'tax': (['vat', 'tax', 'sales tax', 'gst', 'sst', 'mwst', 'mwst.', 'ust', 'ust.', 'zzgl. ust.', 'zzgl. mwst.', 'umsatzsteuer',
           'mehrwertsteuer', 'mwst-betrag', 'mwst.-betrag', 'steuerbetrag', 'tva', 'montant tva', 'total tva', 'iva', 'cuota iva',
           'total iva', 'ндс', 'в т.ч. ндс', 'в том числе ндс', 'сумма ндс', 'vat total', 'total vat', 'tax total', 'total taxes',
           'zuzügl. ust', 'zuzügl. mwst', 'zzgl. mwst', 'ust.-betrag', 'ust-betrag', 'summe ust.', 'summe mwst.', 'steuersumme',
-          'vat amount', 'tax amount', 'montant de la tva', 'importe iva', 'ust. gesamt', 'mwst. gesamt'],
+          'vat amount', 'tax amount', 'montant de la tva', 'importe iva', 'ust. gesamt', 'mwst. gesamt', 'btw', 'btw-bedrag',
+          'totaal btw', 'imposta', 'totale iva', 'moms'],
          ['zzgl.', 'steuer']),
  'total': (['total due', 'amount due', 'balance due', 'grand total', 'total amount', 'invoice total', 'total to pay', 'amount payable',
             'gesamtbetrag', 'rechnungsbetrag', 'gesamtsumme', 'endbetrag', 'zahlbetrag', 'bruttobetrag', 'summe brutto', 'gesamt brutto',
             'zu zahlen', 'zu zahlender betrag', 'rechnungssumme', 'total ttc', 'montant ttc', 'net à payer', 'total à payer', 'montant total',
             'importe total', 'total factura', 'total a pagar', 'итого к оплате', 'всего к оплате', 'к оплате', 'сумма к оплате',
             'summe inkl. ust', 'summe inkl. mwst', 'gesamt inkl. mwst', 'rechnungssumme brutto', 'bruttosumme', 'brutto', 'total incl. vat',
-            'total amount due', 'due payable', 'solde à payer', 'reste à payer', 'total general', 'importe a pagar'],
+            'total amount due', 'due payable', 'solde à payer', 'reste à payer', 'total general', 'importe a pagar', 'totaal',
+            'totaal incl. btw', 'totaal inclusief btw', 'te betalen', 'totaal te betalen', 'totale fattura', 'totale documento',
+            'totale da pagare', 'valor total', 'att betala', 'order total'],
            ['total', 'summe', 'gesamt', 'всего']),
  'currency': (['currency', 'währung', 'devise', 'moneda', 'divisa', 'валюта'], []),
  'customer': (['bill to', 'billed to', 'invoice to', 'sold to', 'customer', 'client', 'rechnungsempfänger', 'rechnung an', 'kunde', 'käufer',
                'käufer/leistungsempfänger', 'leistungsempfänger', 'facturé à', 'facturer à', 'destinataire', 'cliente', 'facturar a',
-               'datos del cliente', 'покупатель', 'плательщик', 'заказчик'], []),
+               'datos del cliente', 'покупатель', 'плательщик', 'заказчик', 'factuuradres', 'klant', 'intestatario'], []),
  'vendor': (['seller', 'supplier', 'vendor', 'from', 'verkäufer', 'lieferant', 'rechnungssteller', 'vendeur', 'fournisseur', 'émetteur',
-             'emisor', 'proveedor', 'vendedor', 'продавец', 'поставщик', 'исполнитель', 'rechnungsersteller', 'absender'], []),
+             'emisor', 'proveedor', 'vendedor', 'продавец', 'поставщик', 'исполнитель', 'rechnungsersteller', 'absender', 'leverancier',
+             'fornitore', 'fornecedor'], []),
 }
 "Field → (strong labels, weak labels), lower case as printed"
 
@@ -119,7 +136,8 @@ OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-n
          'steuerbasisbetrag', 'base', 'leistungszeitraum', 'rechnungsrabatt', 'skonto', 'teilzahlung', 'anzahlung', 'acompte',
          'zahlungsbedingungen', 'conditions de paiement', 'bestellung', 'gesamtbetrag der zuschläge', 'gesamtbetrag der abschläge',
          'счёт на оплату', 'счет на оплату', 'handelsrechnung', 'commercial invoice', 'tax invoice', 'proforma invoice',
-         'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.']
+         'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.', 'klantnummer', 'klantnr',
+         'kvk', 'btw-nummer', 'btw nr', 'btw-nr', 'btw-id', 'btw nummer', 'partita iva', 'p. iva', 'codice fiscale', 'ordernummer']
 "Labels that are none of our fields but contain words of our labels"
 
 DUE_TOTALS = {'total due', 'amount due', 'balance due', 'zahlbetrag', 'zu zahlen', 'zu zahlender betrag', 'net à payer', 'total à payer',

@@ -11,7 +11,7 @@ from .core import *
 from .read import *
 from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
 from .ocrfix import fix_digits, FIX_VERSION
-from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, OPENVINO_SESSION, _ort_no_spinning, _det_float32, _rec_in_threads
+from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, OPENVINO_SESSION, INT8_VERSION, int8_detector, _ort_no_spinning, _det_float32, _rec_in_threads
 
 # %% auto #0
 __all__ = ['ENGINES', 'SPLIT_VERSION', 'DET_PAD', 'REC_PAD', 'DET_SHAPES', 'REC_SHAPES', 'PADDLE_MODELS', 'Engine',
@@ -167,7 +167,7 @@ DET_PAD, REC_PAD, DET_SHAPES, REC_SHAPES = 128, 32, 32, 64
 "On OpenVINO: page images padded to multiples of `DET_PAD` px, text lines to multiples of `REC_PAD` px wide; kernels kept for `DET_SHAPES` page sizes and `REC_SHAPES` line widths"
 
 class RapidOCREngine(Engine):
-    "rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime, or on OpenVINO per `ocr_backend`), words with their own boxes"
+    "rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime, in float32 or int8, or on OpenVINO, per `ocr_backend`), words with their own boxes"
     name = 'rapidocr'
     settings = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000,
                 'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6, 'Rec.rec_img_shape': [3, 48, 64], 'Rec.rec_batch_num': 1}
@@ -180,7 +180,7 @@ class RapidOCREngine(Engine):
             from rapidocr import RapidOCR
             from rapidocr._version import __version__
         except ImportError as e: raise EngineUnavailable(f'rapidocr is not installed ({e}): pip install "rapidocr>=3.10,<4" onnxruntime') from None
-        self.version = f'{__version__} {self.backend}' + (f' session {OPENVINO_SESSION} pad {DET_PAD}/{REC_PAD}' if self.backend != 'onnxruntime' else '')  # in the cache key: the backends read a few characters differently
+        self.version = f'{__version__} {self.backend}' + {'onnxruntime': '', 'onnxruntime-int8': f' {INT8_VERSION}'}.get(self.backend, f' session {OPENVINO_SESSION} pad {DET_PAD}/{REC_PAD}')  # in the cache key: the backends read a few characters differently
         _ort_no_spinning(); _det_float32()
         n = ocr_threads()
         self.ocr = RapidOCR(params={**self.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,
@@ -190,7 +190,8 @@ class RapidOCREngine(Engine):
             det = self.ocr._load_det_model()
             self.ocr.cfg.EngineConfig.onnxruntime.intra_op_num_threads = 1
             _rec_in_threads(self.ocr, n)
-            if self.backend != 'onnxruntime':  # the same ONNX files (onnxruntime's sessions, then dropped, read the recogniser's characters)
+            if self.backend == 'onnxruntime-int8': int8_detector(self.ocr)
+            if self.backend.startswith('openvino'):  # the same ONNX files (onnxruntime's sessions, then dropped, read the recogniser's characters)
                 det.session = OpenVINOSession(det.session.session._model_path, n, pad=(DET_PAD, DET_PAD), crop='map', shapes=DET_SHAPES)
                 cls, rec = self.ocr._load_cls_model(), self.ocr._load_rec_model()
                 cls.session = OpenVINOSession(cls.session.session._model_path, 1)
