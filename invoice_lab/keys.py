@@ -8,8 +8,8 @@ import re
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['KEYS', 'LEGAL', 'NET_DUE', 'LABELS', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS', 'NAME_LABELS', 'CONNECTORS',
-           'token_keys', 'tokens', 'key_classes', 'find_labels', 'has_label', 'column_re']
+__all__ = ['KEYS', 'LEGAL', 'KEY_REWRITES', 'LABELS', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS', 'NAME_LABELS',
+           'CONNECTORS', 'token_keys', 'tokens', 'key_classes', 'find_labels', 'has_label', 'column_re']
 
 # %% ../nbs/01c_keys.ipynb #bd0ee2cb
 KEYS = {
@@ -56,12 +56,13 @@ def tokens(text:str) -> list[str]:
     "Lower-case words and number signs of `text`; a dotted abbreviation is one word (`B.V.` → `bv`, `S.p.A.` → `spa`)"
     return re.findall(r'[#°№]|[^\W_]+', _DOTTED.sub(lambda m: m[0].replace('.', ''), text).casefold())
 
-NET_DUE = re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I)
-"`Net à payer`, `net to pay`: there `net` is what is left to pay, the total, not the amount before tax"
+KEY_REWRITES = ((re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I), 'total'), (re.compile(r'\bp\.?\s?o\.?\s*box\b', re.I), 'box'))
+"Words that say something else together: in `Net à payer` / `net to pay`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order)"
 
 def key_classes(text:str) -> set[str]:
     "Every key class a text's tokens belong to"
-    return {k for t in tokens(NET_DUE.sub('total', text)) for k in token_keys(t)}
+    for rx, word in KEY_REWRITES: text = rx.sub(word, text)
+    return {k for t in tokens(text) for k in token_keys(t)}
 
 # %% ../nbs/01c_keys.ipynb #96e046f9
 LABELS = {
@@ -101,17 +102,17 @@ LABELS = {
           'total iva', 'ндс', 'в т.ч. ндс', 'в том числе ндс', 'сумма ндс', 'vat total', 'total vat', 'tax total', 'total taxes',
           'zuzügl. ust', 'zuzügl. mwst', 'zzgl. mwst', 'ust.-betrag', 'ust-betrag', 'summe ust.', 'summe mwst.', 'steuersumme',
           'vat amount', 'tax amount', 'montant de la tva', 'importe iva', 'ust. gesamt', 'mwst. gesamt', 'btw', 'btw-bedrag',
-          'totaal btw', 'imposta', 'totale iva', 'moms'],
+          'totaal btw', 'totale iva', 'moms'],
          ['zzgl.', 'steuer']),
  'total': (['total due', 'amount due', 'balance due', 'grand total', 'total amount', 'invoice total', 'total to pay', 'amount payable',
             'gesamtbetrag', 'rechnungsbetrag', 'gesamtsumme', 'endbetrag', 'zahlbetrag', 'bruttobetrag', 'summe brutto', 'gesamt brutto',
             'zu zahlen', 'zu zahlender betrag', 'rechnungssumme', 'total ttc', 'montant ttc', 'net à payer', 'total à payer', 'montant total',
             'importe total', 'total factura', 'total a pagar', 'итого к оплате', 'всего к оплате', 'к оплате', 'сумма к оплате',
             'summe inkl. ust', 'summe inkl. mwst', 'gesamt inkl. mwst', 'rechnungssumme brutto', 'bruttosumme', 'brutto', 'total incl. vat',
-            'total amount due', 'due payable', 'solde à payer', 'reste à payer', 'total general', 'importe a pagar', 'totaal',
+            'total amount due', 'due payable', 'solde à payer', 'reste à payer', 'total general', 'importe a pagar',
             'totaal incl. btw', 'totaal inclusief btw', 'te betalen', 'totaal te betalen', 'totale fattura', 'totale documento',
             'totale da pagare', 'valor total', 'att betala', 'order total'],
-           ['total', 'summe', 'gesamt', 'всего']),
+           ['total', 'totaal', 'summe', 'gesamt', 'всего']),
  'currency': (['currency', 'währung', 'devise', 'moneda', 'divisa', 'валюта'], []),
  'customer': (['bill to', 'billed to', 'invoice to', 'sold to', 'customer', 'client', 'rechnungsempfänger', 'rechnung an', 'kunde', 'käufer',
                'käufer/leistungsempfänger', 'leistungsempfänger', 'facturé à', 'facturer à', 'destinataire', 'cliente', 'facturar a',
@@ -137,7 +138,8 @@ OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-n
          'zahlungsbedingungen', 'conditions de paiement', 'bestellung', 'gesamtbetrag der zuschläge', 'gesamtbetrag der abschläge',
          'счёт на оплату', 'счет на оплату', 'handelsrechnung', 'commercial invoice', 'tax invoice', 'proforma invoice',
          'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.', 'klantnummer', 'klantnr',
-         'kvk', 'btw-nummer', 'btw nr', 'btw-nr', 'btw-id', 'btw nummer', 'partita iva', 'p. iva', 'codice fiscale', 'ordernummer']
+         'kvk', 'btw-nummer', 'btw nr', 'btw-nr', 'btw-id', 'btw nummer', 'partita iva', 'p. iva', 'codice fiscale', 'ordernummer',
+         'incl. btw', 'excl. btw', 'incl btw', 'excl btw', 'inkl. moms', 'exkl. moms', 'inkl moms', 'exkl moms', 'imposta di bollo']
 "Labels that are none of our fields but contain words of our labels"
 
 DUE_TOTALS = {'total due', 'amount due', 'balance due', 'zahlbetrag', 'zu zahlen', 'zu zahlender betrag', 'net à payer', 'total à payer',

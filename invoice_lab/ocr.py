@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_ocr.ipynb #a04d10b8
 from __future__ import annotations
-import io, json, os, re
+import io, json, os, re, warnings
 from functools import lru_cache
 from pathlib import Path
 from .core import *
@@ -180,7 +180,6 @@ class RapidOCREngine(Engine):
             from rapidocr import RapidOCR
             from rapidocr._version import __version__
         except ImportError as e: raise EngineUnavailable(f'rapidocr is not installed ({e}): pip install "rapidocr>=3.10,<4" onnxruntime') from None
-        self.version = f'{__version__} {self.backend}' + {'onnxruntime': '', 'onnxruntime-int8': f' {INT8_VERSION}'}.get(self.backend, f' session {OPENVINO_SESSION} pad {DET_PAD}/{REC_PAD}')  # in the cache key: the backends read a few characters differently
         _ort_no_spinning(); _det_float32()
         n = ocr_threads()
         self.ocr = RapidOCR(params={**self.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,
@@ -190,12 +189,16 @@ class RapidOCREngine(Engine):
             det = self.ocr._load_det_model()
             self.ocr.cfg.EngineConfig.onnxruntime.intra_op_num_threads = 1
             _rec_in_threads(self.ocr, n)
-            if self.backend == 'onnxruntime-int8': int8_detector(self.ocr)
+            if self.backend == 'onnxruntime-int8':
+                try: int8_detector(self.ocr)
+                except Exception as e:  # no copy could be made or read (a read-only or full disk, a broken file): float32 then, said aloud
+                    warnings.warn(f'OCR runs in float32: the int8 detector is unavailable ({type(e).__name__}: {e})'); self.backend = 'onnxruntime'
             if self.backend.startswith('openvino'):  # the same ONNX files (onnxruntime's sessions, then dropped, read the recogniser's characters)
                 det.session = OpenVINOSession(det.session.session._model_path, n, pad=(DET_PAD, DET_PAD), crop='map', shapes=DET_SHAPES)
                 cls, rec = self.ocr._load_cls_model(), self.ocr._load_rec_model()
                 cls.session = OpenVINOSession(cls.session.session._model_path, 1)
                 rec.session = OpenVINOSession(rec.session.session._model_path, 1, pad=(1, REC_PAD), crop='steps', shapes=REC_SHAPES)
+        self.version = f'{__version__} {self.backend}' + {'onnxruntime': '', 'onnxruntime-int8': f' {INT8_VERSION}'}.get(self.backend, f' session {OPENVINO_SESSION} pad {DET_PAD}/{REC_PAD}')  # in the cache key: the backends read a few characters differently
 
     def segments(self, im) -> list[list[Word]]:
         if min(im.size) < 16: return []  # no text fits, and rapidocr's resize fails on it

@@ -9,7 +9,7 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['OPENVINO_SESSION', 'INT8_VERSION', 'INT8_OPS', 'ocr_device', 'ocr_threads', 'ocr_backend', 'OpenVINOSession',
+__all__ = ['VNNI', 'OPENVINO_SESSION', 'INT8_VERSION', 'INT8_OPS', 'ocr_device', 'ocr_threads', 'ocr_backend', 'OpenVINOSession',
            'calibration_pages', 'int8_dir', 'int8_detector']
 
 # %% ../nbs/01d_runtime.ipynb #94a7bd32
@@ -76,14 +76,22 @@ def _openvino_precision() -> tuple[str|None, str]:
     try: return ('bf16' if 'bf' in str(ov.Core().get_property('CPU', 'INFERENCE_PRECISION_HINT')) else 'f32'), ''
     except RuntimeError as e: return None, f'OpenVINO has no usable CPU device ({e})'
 
+VNNI = {'avx512_vnni', 'avx_vnni', 'amx_int8'}
+"CPU flags of 8-bit dot products: where the int8 detector pays (by default it runs only there)"
+
+def _cpu_flags() -> set[str]:
+    "The CPU's feature flags (Linux), empty where they can't be read"
+    try: return set(next((l for l in open('/proc/cpuinfo') if l.startswith('flags')), ':').split(':', 1)[1].split())
+    except OSError: return set()
+
 def _cannot_quantize() -> str:
-    "Why int8 copies of the models can't be made here ('' when they can)"
+    "Why the int8 detector can't be made here ('' when it can)"
     try: import onnx
     except ImportError as e: return f'onnx is not installed ({e}): pip install onnx'
     return ''
 
 def ocr_backend() -> str:
-    "What runs rapidocr's models on CPU: `$INVOICE_LAB_OCR_BACKEND` (`onnxruntime`, `int8` or `openvino`), else `openvino-bf16` where openvino is installed and the CPU computes bfloat16, else `onnxruntime-int8` where onnx is installed to quantize, else `onnxruntime`"
+    "What runs rapidocr's models on CPU: `$INVOICE_LAB_OCR_BACKEND` (`onnxruntime`, `int8` or `openvino`), else `openvino-bf16` where openvino is installed and the CPU computes bfloat16, else `onnxruntime-int8` where onnx is installed to quantize and the CPU has VNNI, else `onnxruntime`"
     want = os.environ.get('INVOICE_LAB_OCR_BACKEND', '').strip().lower()
     if want not in ('', 'onnxruntime', 'int8', 'openvino'): raise ValueError(f'INVOICE_LAB_OCR_BACKEND={want!r}: use onnxruntime, int8 or openvino')
     if want == 'onnxruntime': return want
@@ -91,10 +99,9 @@ def ocr_backend() -> str:
         prec, why = _openvino_precision()
         if want and prec is None: raise EngineUnavailable(f'INVOICE_LAB_OCR_BACKEND=openvino but {why}')
         if want or prec == 'bf16': return f'openvino-{prec}'
-    if why := _cannot_quantize():
-        if want: raise EngineUnavailable(f'INVOICE_LAB_OCR_BACKEND=int8 but {why}')
-        return 'onnxruntime'
-    return 'onnxruntime-int8'
+    why = _cannot_quantize()
+    if want and why: raise EngineUnavailable(f'INVOICE_LAB_OCR_BACKEND=int8 but {why}')
+    return 'onnxruntime-int8' if not why and (want or _cpu_flags() & VNNI) else 'onnxruntime'
 
 # %% ../nbs/01d_runtime.ipynb #8e3586fa
 OPENVINO_SESSION = 2
@@ -152,7 +159,7 @@ class _Recorder:
     def __call__(self, x): self.seen.append(x.copy()); return self.session(x)
 
 def _quantize(src:Path, out:Path, feeds:list) -> None:
-    "Write the ONNX model `src` quantized to int8 at `out` (QDQ, per-channel weights, `INT8_OPS`), scales from the inputs `feeds`, its metadata (a recogniser's characters) kept"
+    "Write the ONNX model `src` quantized to int8 at `out` (QDQ, per-channel weights, `INT8_OPS`), scales from the inputs `feeds`; written beside `out` and moved in place, so no reader sees half a file"
     import tempfile, onnx
     from onnx import version_converter
     from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationDataReader
@@ -160,33 +167,33 @@ def _quantize(src:Path, out:Path, feeds:list) -> None:
     class Feeds(CalibrationDataReader):
         def __init__(self): self.it = iter({'x': x} for x in feeds)
         def get_next(self): return next(self.it, None)
-    m = onnx.load(src); meta = list(m.metadata_props)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         pre, q = Path(tmp)/'pre.onnx', Path(tmp)/'q.onnx'
-        onnx.save(version_converter.convert_version(m, 13), pre)  # per-channel scales need opset 13
+        onnx.save(version_converter.convert_version(onnx.load(src), 13), pre)  # per-channel scales need opset 13
         quant_pre_process(str(pre), str(pre), skip_symbolic_shape=True)
         quantize_static(str(pre), str(q), Feeds(), quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
                         activation_type=QuantType.QUInt8, op_types_to_quantize=list(INT8_OPS))
-        m = onnx.load(q); del m.metadata_props[:]; m.metadata_props.extend(meta)
-        onnx.save(m, q); q.replace(out)
+        q.replace(out)
 
 def int8_dir() -> Path:
     "Where int8 copies are kept: `$INVOICE_LAB_MODELS`, else `~/.cache/invoice_lab/models`; one place per machine and user, whatever `cache_dir()` is (a job or a test with an empty OCR cache does not quantize again)"
     return Path(os.environ.get('INVOICE_LAB_MODELS') or '~/.cache/invoice_lab/models').expanduser()
 
 def int8_detector(rapid) -> Path:
-    "Run the detector of `rapid` (a RapidOCR on onnxruntime) on an int8 copy of its model, with the same session options; the copy is quantized once (`_quantize`) on what the detector is fed reading `calibration_pages()`. Returns the copy's path"
-    import onnxruntime as ort
+    "Run the detector of `rapid` (a RapidOCR on onnxruntime) on an int8 copy of its model, with the same session options; the copy is quantized once (`_quantize`; one process at a time, the others wait and use it) on what the detector is fed reading `calibration_pages()`. Returns the copy's path"
+    import fcntl, onnxruntime as ort
     det = rapid._load_det_model()
     sess = det.session.session
     src = Path(sess._model_path)
     out = int8_dir()/f'{src.stem}-{src.stat().st_size}.int8-{INT8_VERSION}.onnx'
-    if not out.exists():
-        det.session = _Recorder(session := det.session, seen := [])
-        try:
-            for page in calibration_pages(): rapid(page)
-        finally: det.session = session
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _quantize(src, out, seen)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_suffix('.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            det.session = _Recorder(session := det.session, seen := [])
+            try:
+                for page in calibration_pages(): rapid(page)
+            finally: det.session = session
+            _quantize(src, out, seen)
     det.session.session = ort.InferenceSession(str(out), sess.get_session_options(), providers=sess.get_providers())
     return out
