@@ -10,7 +10,7 @@ from pathlib import Path
 from .core import *
 from .read import *
 from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
-from .ocrfix import fix_digits, FIX_VERSION
+from .ocrfix import fix_digits, plain_letters, FIX_VERSION
 from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, OPENVINO_SESSION, INT8_VERSION, int8_detector, _ort_no_spinning, _det_float32, _rec_in_threads
 
 # %% auto #0
@@ -76,14 +76,16 @@ def _boxes_words(doc:Document, page:Page) -> list[Word]:
     return read_boxes(p)
 
 def _ocr_page(eng:Engine, p:Page, orient:bool=True) -> str:
-    "Fill `p.words` (page units, as sent; digit look-alikes fixed in amounts and dates) with `eng`'s OCR of its image, turned upright first if `orient`; what orientation found"
+    "Fill `p.words` (page units, as sent; digit look-alikes fixed in amounts and dates, a lone accented word made plain) with `eng`'s OCR of its image, turned upright first if `orient`; what orientation found"
     im, sx, sy, why = p.image, p.width/p.image.width, p.height/p.image.height, 'not checked'
     if orient:
         o = find_orientation(im, rapid_models())
         p.rotation, p.skew, why = o.rotation, None if o.rotation is None else o.skew, o.reason
         im = turn_upright(im, o)
         if o.rotation in (90, 270): sx, sy = sy, sx
-    words = [w.model_copy(update={'box': to_sent(p, w.box), 'text': fix_digits(w.text)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
+    read = layout(eng.segments(im), sx, sy, eng.name)
+    texts = plain_letters([fix_digits(w.text) for w in read])
+    words = [w.model_copy(update={'box': to_sent(p, w.box), 'text': t}) for w, t in zip(read, texts)]
     if p.words:  # text layer and OCR: keep the text layer, add what OCR read outside it
         n = 1 + max(w.line for w in p.words)
         words = order_words(p.words + [w.model_copy(update={'line': w.line + n}) for w in words if not any(w.box.overlaps(t.box) for t in p.words)])
