@@ -20,7 +20,7 @@ from .invoice import lexicon_picks
 
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
-           'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
+           'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
            'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
            'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
            'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
@@ -145,12 +145,15 @@ def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate
                               'lower': sum(w[:1].islower() for w in name.split())/max(1, len(name.split()))}))
     return out
 
+NAME_SIZES = 1.5
+"How many times taller one row of a two-row name may be than the other"
+
 def two_row_names(rows:list[list[Line]], r:int, j:int, ctx:dict) -> list[Candidate]:
     "A name printed over two rows: phrase `j` of row `r` joined with the phrases right below it, when both read as names (the upper one with no key word: `Seller` over a name is its label)"
     p = rows[r][j]
     if r + 1 >= len(rows) or ':' in p.text or not _name_like(p.text) or key_classes(p.text) or tokens(p.text)[-1] in LEGAL: return []
     below = Line(words=[w for q in rows[r + 1] if q.box.x0 < p.box.x1 and q.box.x1 > p.box.x0 and q.box.y0 - p.box.y1 < p.h for w in q.words])
-    if not below.words or ':' in below.text or below.text[0].isdigit() or not _name_like(below.text): return []
+    if not below.words or ':' in below.text or below.text[0].isdigit() or not _name_like(below.text) or max(p.h, below.h) > NAME_SIZES*min(p.h, below.h): return []
     return name_candidates(Line(words=p.words + below.words), ctx, rows=2, left=rows[r][j-1].text if j else '')
 
 # %% ../nbs/02d_header.ipynb #2da87bac

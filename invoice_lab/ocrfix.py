@@ -31,7 +31,7 @@ def fix_digits(text:str) -> str:
         if alike and real >= 2 and real >= alike: return (m['pre'] or '') + num.translate(DIGITISH) + m.groupdict().get('post', '')
     return text
 
-# %% ../nbs/01b_ocrfix.ipynb #275ff931
+# %% ../nbs/01b_ocrfix.ipynb #b734e613
 def _marked(ch:str) -> bool:
     "Is `ch` a Latin letter with a diacritic (a base letter plus combining marks)?"
     d = unicodedata.normalize('NFD', ch)
