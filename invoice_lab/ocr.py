@@ -10,7 +10,7 @@ from pathlib import Path
 from .core import *
 from .read import *
 from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
-from .ocrfix import fix_digits, plain_letters, FIX_VERSION
+from .ocrfix import clean_words, FIX_VERSION
 from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, OPENVINO_SESSION, INT8_VERSION, int8_detector, _ort_no_spinning, _det_float32, _rec_in_threads
 
 # %% auto #0
@@ -83,12 +83,12 @@ def _ocr_page(eng:Engine, p:Page, orient:bool=True) -> str:
         p.rotation, p.skew, why = o.rotation, None if o.rotation is None else o.skew, o.reason
         im = turn_upright(im, o)
         if o.rotation in (90, 270): sx, sy = sy, sx
-    read = layout(eng.segments(im), sx, sy, eng.name)
-    texts = plain_letters([fix_digits(w.text) for w in read])
-    words = [w.model_copy(update={'box': to_sent(p, w.box), 'text': t}) for w, t in zip(read, texts)]
-    if p.words:  # text layer and OCR: keep the text layer, add what OCR read outside it
+    words = [w.model_copy(update={'box': to_sent(p, w.box)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
+    words = [w for w in words if not any(w.box.overlaps(t.box) for t in p.words)]  # with a text layer: keep it, add what OCR read outside it
+    words = [w.model_copy(update={'text': t}) for w, t in zip(words, clean_words([w.text for w in words], [t.text for t in p.words]))]
+    if p.words:
         n = 1 + max(w.line for w in p.words)
-        words = order_words(p.words + [w.model_copy(update={'line': w.line + n}) for w in words if not any(w.box.overlaps(t.box) for t in p.words)])
+        words = order_words(p.words + [w.model_copy(update={'line': w.line + n}) for w in words])
     p.words = words
     return why
 

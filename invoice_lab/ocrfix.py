@@ -8,11 +8,11 @@ import re, unicodedata
 
 
 # %% auto #0
-__all__ = ['FIX_VERSION', 'DIGITISH', 'fix_digits', 'plain', 'plain_letters']
+__all__ = ['FIX_VERSION', 'DIGITISH', 'fix_digits', 'plain', 'plain_letters', 'clean_words']
 
 # %% ../nbs/01b_ocrfix.ipynb #11ed3a0e
-FIX_VERSION = 'digits-2 letters-1'
-"Changes when `fix_digits` or `plain_letters` does (part of the OCR cache key)"
+FIX_VERSION = 'digits-3 letters-2'
+"Changes when `clean_words` does (part of the OCR cache key)"
 
 DIGITISH = str.maketrans({'O': '0', 'o': '0', 'I': '1', 'l': '1', '|': '1', 'S': '5', 's': '5', 'B': '8'})
 "Letters the recogniser reads for digits, and the digit each stands for"
@@ -20,7 +20,7 @@ DIGITISH = str.maketrans({'O': '0', 'o': '0', 'I': '1', 'l': '1', '|': '1', 'S':
 _D = '[0-9OoIl|SsB]'
 _AMOUNT = re.compile(rf'(?P<pre>RM|\$)?(?P<num>{_D}{{1,3}}(?:,{_D}{{3}})*[.,]{_D}{{2}})')
 _DATE = re.compile(rf'(?P<pre>)(?P<num>{_D}{{1,2}}([/.-]){_D}{{1,2}}\3(?:{_D}{{2}}){{1,2}})')
-_NUMBER = re.compile(r'(?P<pre>)(?P<num>[0-9Oo]+)(?P<post>[,.;:]?)')
+_NUMBER = re.compile(r'(?P<pre>)(?P<num>[0-9O]+)(?P<post>[,.;:]?)')
 
 def fix_digits(text:str) -> str:
     "`text` with digit look-alikes made digits when the whole token is an amount, a date or a number, else unchanged"
@@ -33,16 +33,21 @@ def fix_digits(text:str) -> str:
 
 # %% ../nbs/01b_ocrfix.ipynb #b734e613
 def _marked(ch:str) -> bool:
-    "Is `ch` a Latin letter with a diacritic (a base letter plus combining marks)?"
+    "Is `ch` (one composed character) a Latin letter with a diacritic (a base letter plus combining marks)?"
     d = unicodedata.normalize('NFD', ch)
     return len(d) > 1 and d[0].isascii() and d[0].isalpha()
 
 def plain(text:str) -> str:
     "`text` with the diacritics of its Latin letters dropped"
-    return ''.join(unicodedata.normalize('NFD', c)[0] if _marked(c) else c for c in text)
+    return ''.join(unicodedata.normalize('NFD', c)[0] if _marked(c) else c for c in unicodedata.normalize('NFC', text))
 
 def plain_letters(texts:list[str]) -> list[str]:
     "The words `texts` of one OCR'd page, the only one among them with diacritics (if just one has any) made `plain`"
-    marked = [i for i, t in enumerate(texts) if any(map(_marked, t))]
+    marked = [i for i, t in enumerate(texts) if any(map(_marked, unicodedata.normalize('NFC', t)))]
     if len(marked) != 1: return texts
     return [plain(t) if i == marked[0] else t for i, t in enumerate(texts)]
+
+# %% ../nbs/01b_ocrfix.ipynb #e63c96ff
+def clean_words(texts:list[str], printed:list[str]=()) -> list[str]:
+    "The words `texts` OCR read on one page, cleaned: a lone accented word made `plain` (the page's text-layer words `printed` counted too), then digit look-alikes fixed"
+    return [fix_digits(t) for t in plain_letters([*printed, *texts])[len(printed):]]
