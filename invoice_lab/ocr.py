@@ -76,7 +76,7 @@ def _boxes_words(doc:Document, page:Page) -> list[Word]:
     return read_boxes(p)
 
 def _ocr_page(eng:Engine, p:Page, orient:bool=True) -> str:
-    "Fill `p.words` (page units, as sent; digit look-alikes fixed in amounts and dates, a lone accented word made plain) with `eng`'s OCR of its image, turned upright first if `orient`; what orientation found"
+    "Fill `p.words` (page units, as sent; cleaned by `clean_words`) with `eng`'s OCR of its image, turned upright first if `orient`; what orientation found"
     im, sx, sy, why = p.image, p.width/p.image.width, p.height/p.image.height, 'not checked'
     if orient:
         o = find_orientation(im, rapid_models())
