@@ -121,26 +121,46 @@ NAME_SEPARATORS = re.compile(r'\s+[|•·–—-]\s+|\s*\|\s*')
 
 def _name_like(name:str) -> bool: return sum(map(str.isalpha, name)) >= max(2, len(name.replace(' ', ''))/2)
 
+def _legal_only(name:str) -> bool:
+    "Whether `name` is two or more legal forms and single letters alone (`CO. (M) SDN BHD`, `GmbH & Co. KG`): the tail of a name printed over two rows, never a name of its own"
+    words = [t for t in tokens(name) if len(t) > 1]
+    return len(words) > 1 and all(t in LEGAL for t in words)
+
+def _legal_ends(t:str, a:int, b:int) -> list[int]:
+    "Where each run of legal-form words in `t[a:b]` ends (single letters and signs inside a run, as in `CO. (M) SDN BHD`, go with it; a postcode line's state, as in `Boulder CO 80302`, is none): a name stops there (`Brightlight Energy Ltd, registered in England...`)"
+    t = PLACE_RE.sub(lambda m: ' '*len(m[0]), t)
+    ends, run = [], False
+    for m in re.finditer(r'\S+', t[a:b]):
+        ws = tokens(m[0])
+        if ws and all(w in LEGAL for w in ws):
+            if run: ends[-1] = a + m.end()
+            else: ends.append(a + m.end())
+            run = True
+        elif any(len(w) > 1 for w in ws): run = False
+    return ends
+
 def _parts(t:str) -> list[tuple[int, int]]:
-    "Spans of `t`: all of it, what follows its last colon (whole, and up to the next separator), and each part of a separated sender line"
+    "Spans of `t`: all of it, what follows its last colon (whole, and up to the next separator), each part of a separated sender line, and each of these up to a legal form inside it"
     cuts = [(m.start(), m.end()) for m in NAME_SEPARATORS.finditer(t)]
     parts = list(zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(t)])) if cuts else []
     c = t.rfind(':') + 1
-    return sorted({(0, len(t)), (c, len(t)), (c, next((s for s, _ in cuts if s >= c), len(t))), *parts})
+    spans = {(0, len(t)), (c, len(t)), (c, next((s for s, _ in cuts if s >= c), len(t))), *parts}
+    return sorted(spans | {(a, e) for a, b in spans for e in _legal_ends(t, a, b) if e < b})
 
 def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate]:
     "Name candidates of phrase `p` (`left`: the text of the phrase before it): the phrase, what follows its colon, each part of a separated sender line; `rows` > 1: `p` joins that many rows, kept whole"
     t, out = p.text, []
-    if sum(map(str.isalpha, t)) < 2 or len(t) > MAX_NAME * rows: return out
+    if sum(map(str.isalpha, t)) < 2: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
+        if b - a > MAX_NAME*rows: continue
         name = t[a:b].strip(' -,|•·–—')
-        if not name or name.endswith(':') or not _name_like(name): continue  # `Buyer:` is a label, not a name
-        a = t.index(name, a); toks = tokens(name)
+        if not name or name.endswith(':') or not _name_like(name) or _legal_only(name): continue  # `Buyer:` is a label, not a name
+        a = t.index(name, a); toks = tokens(name); firm = tokens(PLACE_RE.sub(' ', name))  # `Boulder CO 80302`: a state, not a company
         out.append(Candidate('name', name, strict(name), ctx['page'], _span_box(p, a, a + len(name)),
                              {**ctx, **_keys('own', t[:a]), **_keys('near', f'{left} {t[:a]}'), **_keys('self', name), **_shape(name), 'after_colon': float(':' in t[:a]),
                               'part': float(len(name) < len(t) and ':' not in t[:a]), 'rows': float(rows),
                               'key_share': sum(bool(token_keys(k)) for k in toks)/max(1, len(toks)),
-                              'legal': float(bool(LEGAL & set(toks))), 'legal_last': float(bool(toks) and toks[-1] in LEGAL),
+                              'legal': float(bool(LEGAL & set(firm))), 'legal_last': float(bool(firm) and firm[-1] in LEGAL),
                               'has_at': float('@' in name or 'www' in name.casefold()),
                               'lower': sum(w[:1].islower() for w in name.split())/max(1, len(name.split()))}))
     return out
@@ -250,12 +270,15 @@ def web_match(name:str, webs:set[str]) -> float:
 
 # %% ../nbs/02d_header.ipynb #94682b58
 def name_feats(cs:list[Candidate]) -> None:
-    "`text_feats`, and each name's rank among the distinct names with a legal form on the first page (9: none), in place"
+    "`text_feats`, each name's rank among the distinct names with a legal form on the first page (9: none), and whether it is part of a longer one (`in_legal`: the logo `NORTHWIND` of `Northwind Analytics, Inc.`), in place"
     text_feats(cs)
     legal = {}
     for c in cs:
         if c.feats['legal'] and c.page == 0: legal.setdefault(loose(c.text), len(legal))
-    for c in cs: c.feats['legal_rank'] = float(min(legal.get(loose(c.text), 9), 9))
+    for c in cs:
+        s = loose(c.text)
+        c.feats['legal_rank'] = float(min(legal.get(s, 9), 9))
+        c.feats['in_legal'] = float(len(s) >= 4 and any(s in f and s != f for f in legal))
 
 def web_feats(cs:list[Candidate], webs:set[str]) -> None:
     "How each name matches the web and mail domains `webs` of its document (`web_match`), in place"
