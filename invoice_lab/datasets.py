@@ -180,6 +180,6 @@ def load_docs(examples:list[Example], ocr:str|None=None, progress:bool=False) ->
         doc = load_document(e.path, engine=ocr or (DATASETS[e.dataset].ocr if e.dataset in DATASETS else 'auto'))
         ms[e.id] = (time.perf_counter() - t)*1000
         for p in doc.pages: p.with_image(None)
-        doc.meta.update(id=e.id, dataset=e.dataset)
+        doc.meta.update(id=e.id, dataset=e.dataset, group=e.group)
         docs[e.id] = doc
     return docs, ms

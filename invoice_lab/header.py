@@ -20,8 +20,8 @@ from .invoice import lexicon_picks
 
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
-           'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
-           'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
+           'ID_CHARS', 'MAX_NAME', 'STATE_RE', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS',
+           'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
            'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
            'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
            'web_match', 'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows',
@@ -115,47 +115,53 @@ def _shape(t:str) -> dict:
 ID_CHARS = '#:;,.()[]{}"\''
 MAX_NAME = 80
 
+# %% ../nbs/02d_header.ipynb #283bcdc7
+STATE_RE = re.compile(r'\b[A-Z]{2}(?=\s+\d{5}(?:-\d{4})?(?!\s*[^\W\d_]))')
+"A US state before its ZIP code and nothing more (`Boulder CO 80302`): two capitals that are no legal form (`Siemens AG 80333 München` keeps its `AG`)"
+
+def _no_states(t:str) -> str: return STATE_RE.sub('  ', t)
+
+def _legal_only(name:str) -> bool:
+    "Whether `name` starts with a legal form and holds nothing but legal forms and single letters (`CO. (M) SDN BHD`, `GmbH & Co. KG`): the tail of a name printed over two rows"
+    toks = tokens(name); words = [t for t in toks if len(t) > 1]
+    return len(words) > 1 and toks[0] in LEGAL and all(t in LEGAL for t in words)
+
+def _legal_ends(t:str, a:int, b:int) -> list[int]:
+    "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) or before any other word is none"
+    ends, run, named = [], False, False
+    for m in re.finditer(r'\S+', t[a:b]):
+        ws = tokens(m[0])
+        if ws and named and not m[0].islower() and all(w in LEGAL for w in ws):
+            if run: ends[-1] = a + m.end()
+            else: ends.append(a + m.end())
+            run = True
+        elif any(len(w) > 1 for w in ws): run, named = False, True
+    return ends
+
 # %% ../nbs/02d_header.ipynb #a879499d
 NAME_SEPARATORS = re.compile(r'\s+[|•·–—-]\s+|\s*\|\s*')
 "What separates the parts of a sender line (`Acme GmbH | Main St 1 | Springfield`)"
 
 def _name_like(name:str) -> bool: return sum(map(str.isalpha, name)) >= max(2, len(name.replace(' ', ''))/2)
 
-def _legal_only(name:str) -> bool:
-    "Whether `name` is two or more legal forms and single letters alone (`CO. (M) SDN BHD`, `GmbH & Co. KG`): the tail of a name printed over two rows, never a name of its own"
-    words = [t for t in tokens(name) if len(t) > 1]
-    return len(words) > 1 and all(t in LEGAL for t in words)
-
-def _legal_ends(t:str, a:int, b:int) -> list[int]:
-    "Where each run of legal-form words in `t[a:b]` ends (single letters and signs inside a run, as in `CO. (M) SDN BHD`, go with it; a postcode line's state, as in `Boulder CO 80302`, is none): a name stops there (`Brightlight Energy Ltd, registered in England...`)"
-    t = PLACE_RE.sub(lambda m: ' '*len(m[0]), t)
-    ends, run = [], False
-    for m in re.finditer(r'\S+', t[a:b]):
-        ws = tokens(m[0])
-        if ws and all(w in LEGAL for w in ws):
-            if run: ends[-1] = a + m.end()
-            else: ends.append(a + m.end())
-            run = True
-        elif any(len(w) > 1 for w in ws): run = False
-    return ends
-
 def _parts(t:str) -> list[tuple[int, int]]:
     "Spans of `t`: all of it, what follows its last colon (whole, and up to the next separator), each part of a separated sender line, and each of these up to a legal form inside it"
     cuts = [(m.start(), m.end()) for m in NAME_SEPARATORS.finditer(t)]
     parts = list(zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(t)])) if cuts else []
     c = t.rfind(':') + 1
-    spans = {(0, len(t)), (c, len(t)), (c, next((s for s, _ in cuts if s >= c), len(t))), *parts}
-    return sorted(spans | {(a, e) for a, b in spans for e in _legal_ends(t, a, b) if e < b})
+    spans, u = {(0, len(t)), (c, len(t)), (c, next((s for s, _ in cuts if s >= c), len(t))), *parts}, _no_states(t)
+    return sorted(spans | {(a, e) for a, b in spans for e in _legal_ends(u, a, min(b, a + MAX_NAME + 1)) if e < b})
 
 def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate]:
-    "Name candidates of phrase `p` (`left`: the text of the phrase before it): the phrase, what follows its colon, each part of a separated sender line; `rows` > 1: `p` joins that many rows, kept whole"
-    t, out = p.text, []
-    if sum(map(str.isalpha, t)) < 2: return out
+    "Name candidates of phrase `p` (`left`: the text of the phrase before it): its `_parts` of at most `MAX_NAME` characters (a footer's sentence gives only its parts); `rows` > 1: `p` joins that many rows, kept whole"
+    t, out, seen = p.text, [], set()
+    if sum(map(str.isalpha, t)) < 2 or len(t) > 4*MAX_NAME*rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
-        if b - a > MAX_NAME*rows: continue
         name = t[a:b].strip(' -,|•·–—')
-        if not name or name.endswith(':') or not _name_like(name) or _legal_only(name): continue  # `Buyer:` is a label, not a name
-        a = t.index(name, a); toks = tokens(name); firm = tokens(PLACE_RE.sub(' ', name))  # `Boulder CO 80302`: a state, not a company
+        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or _legal_only(name): continue  # `Buyer:` is a label, not a name
+        a = t.index(name, a); toks = tokens(name); firm = tokens(_no_states(name))
+        if (a, name) in seen: continue
+        seen.add((a, name))
         out.append(Candidate('name', name, strict(name), ctx['page'], _span_box(p, a, a + len(name)),
                              {**ctx, **_keys('own', t[:a]), **_keys('near', f'{left} {t[:a]}'), **_keys('self', name), **_shape(name), 'after_colon': float(':' in t[:a]),
                               'part': float(len(name) < len(t) and ':' not in t[:a]), 'rows': float(rows),
@@ -270,15 +276,17 @@ def web_match(name:str, webs:set[str]) -> float:
 
 # %% ../nbs/02d_header.ipynb #94682b58
 def name_feats(cs:list[Candidate]) -> None:
-    "`text_feats`, each name's rank among the distinct names with a legal form on the first page (9: none), and whether it is part of a longer one (`in_legal`: the logo `NORTHWIND` of `Northwind Analytics, Inc.`), in place"
+    "`text_feats`, each name's rank among the distinct names with a legal form on the first page (9: none), and whether, with none of its own, its words stand in such a name on another row (`in_legal`: a logo's `NORTHWIND` and the footer's `Northwind Analytics, Inc.`), in place"
     text_feats(cs)
-    legal = {}
+    legal, firms = {}, {}
+    words = lambda c: f" {' '.join(tokens(c.text))} "
     for c in cs:
-        if c.feats['legal'] and c.page == 0: legal.setdefault(loose(c.text), len(legal))
+        if c.feats['legal'] and c.page == 0:
+            legal.setdefault(loose(c.text), len(legal)); firms.setdefault(words(c), set()).add(c.feats['row_rel'])
     for c in cs:
-        s = loose(c.text)
-        c.feats['legal_rank'] = float(min(legal.get(s, 9), 9))
-        c.feats['in_legal'] = float(len(s) >= 4 and any(s in f and s != f for f in legal))
+        w = words(c)
+        c.feats['legal_rank'] = float(min(legal.get(loose(c.text), 9), 9))
+        c.feats['in_legal'] = float(not c.feats['legal'] and len(w) > 5 and any(w in f and w != f and c.feats['row_rel'] not in rs for f, rs in firms.items()))
 
 def web_feats(cs:list[Candidate], webs:set[str]) -> None:
     "How each name matches the web and mail domains `webs` of its document (`web_match`), in place"
@@ -398,18 +406,21 @@ def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
     return models, columns
 
 # %% ../nbs/02d_header.ipynb #2f79f5bf
-def calibration_splits(groups:list[str], seed:int=0) -> list[tuple[list[int], list[int]]]:
-    "(fit on, score) index lists: each kind of document left out in turn when there are several, else two random halves"
+def calibration_splits(groups:list[str], seed:int=0, copies:list[str]|None=None) -> list[tuple[list[int], list[int]]]:
+    "(fit on, score) index lists: each kind of document left out in turn when there are several, else two random halves in which the `copies` of one document (`Example.group`) stay together"
     idx = list(range(len(groups)))
     if len(kinds := sorted(set(groups))) > 1: return [([i for i in idx if groups[i] != k], [i for i in idx if groups[i] == k]) for k in kinds]
-    random.Random(seed).shuffle(idx)
-    return [(idx[::2], idx[1::2]), (idx[1::2], idx[::2])]
+    copies = copies or [str(i) for i in idx]
+    keys = sorted(set(copies)); random.Random(seed).shuffle(keys)
+    half = set(keys[::2])
+    a, b = [i for i in idx if copies[i] in half], [i for i in idx if copies[i] not in half]
+    return [(a, b), (b, a)]
 
-def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None) -> dict:
+def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None, copies:list[str]|None=None) -> dict:
     "Per field, a `WorstCurve` from score to P(right), fitted on scores of `items` by models that did not see them (`calibration_splits`)"
     groups = groups or ['']*len(items)
     pts = {f: ({}, {}) for f in HEADER_FIELDS}
-    for a, b in calibration_splits(groups, seed):
+    for a, b in calibration_splits(groups, seed, copies):
         m = HeaderModel(*_fit(training_rows([items[i] for i in a], seed), seed))
         for i in b:
             cands, labels = items[i]
@@ -425,7 +436,8 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
     kinds = [d.meta.get('dataset', '') for d, _ in pairs]
     items = [(document_candidates(d), header_labels(lab, len(set(kinds)) > 1)) for d, lab in pairs]
     models, columns = _fit(training_rows(items, seed), seed)
-    curves = _curves(items, seed, kinds) if calibrate else {}
+    copies = [d.meta.get('group') or f'#{i}' for i, (d, _) in enumerate(pairs)]
+    curves = _curves(items, seed, kinds, copies) if calibrate else {}
     return HeaderModel(models, columns, curves, dict(n_docs=len(pairs), sklearn=sklearn.__version__, hgb=HGB))
 
 # %% ../nbs/02d_header.ipynb #d1fd26cf

@@ -21,9 +21,9 @@ KEYS = {
     'number':   'no nr number num nummer numéro numero número n° nº № # id ref reference référence номер',
     'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung счет счёт',
     'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
-    'customer': 'customer client buyer billed billing invoiced sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire acheteur facturé cliente klant factuuradres advertiser attention attn',
+    'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire acheteur cliente klant factuuradres advertiser attention attn',
     'to':       'to an à para aan',
-    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor leverancier verkoper fornitore fornecedor remit payee issuer ersteller aussteller absender émetteur emisor afzender mittente company station',
+    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor leverancier verkoper fornitore fornecedor remit payee issuer rechnungsersteller aussteller absender émetteur emisor afzender mittente company station',
     'agency':   'agency agentur agence media',
     'paid':     'paid payment cash change tendered bezahlt payé card credit visa rounding',
     'discount': 'discount rabatt remise skonto commission provision descuento',
@@ -31,7 +31,7 @@ KEYS = {
     'page':     'page seite of von',
     'contact':  'tel phone fax email mail www web iban bic swift account bank konto',
     'period':   'period flight through thru start end début debut fin prestation livraison leistung zeitraum période periodo inicio entrega leistungszeitraum delivery lieferdatum week month',
-    'other_doc': 'associated associée related original origine ursprung ursprünglich oorspronkelijk previous référence referenz bezug anterior credit avoir gutschrift',
+    'other_doc': 'associated associée related original ursprünglich oorspronkelijk previous référence referenz bezug anterior credit avoir gutschrift',
     'printed':  'print printed created generated run',
 }
 "Key classes and their words (several languages), space-separated"
