@@ -4,11 +4,11 @@
 
 # %% ../nbs/02e_confidence.ipynb #c0f1d3a3
 from __future__ import annotations
-import math
+import math, random
 from collections import Counter
 
 # %% auto #0
-__all__ = ['KIND_POINTS', 'ONE_KIND_CAP', 'Z', 'wilson_lower', 'lower_curve', 'WorstCurve']
+__all__ = ['KIND_POINTS', 'ONE_KIND_CAP', 'Z', 'wilson_lower', 'lower_curve', 'WorstCurve', 'calibration_splits']
 
 # %% ../nbs/02e_confidence.ipynb #46e83ede
 KIND_POINTS = 20
@@ -52,3 +52,14 @@ class WorstCurve:
         import numpy as np
         return np.minimum(np.min([_at(c, x) for c in self.curves], axis=0), self.cap)
     def typical(self, x:list[float]): return _at(self.pooled, x)
+
+# %% ../nbs/02e_confidence.ipynb #2f79f5bf
+def calibration_splits(groups:list[str], seed:int=0, copies:list[str]|None=None) -> list[tuple[list[int], list[int]]]:
+    "(fit on, score) index lists: each kind of document left out in turn when there are several, else two random halves in which the `copies` of one document (`Example.group`) stay together"
+    idx = list(range(len(groups)))
+    if len(kinds := sorted(set(groups))) > 1: return [([i for i in idx if groups[i] != k], [i for i in idx if groups[i] == k]) for k in kinds]
+    copies = copies or [str(i) for i in idx]
+    keys = sorted(set(copies)); random.Random(seed).shuffle(keys)
+    half = set(keys[::2])
+    a, b = [i for i in idx if copies[i] in half], [i for i in idx if copies[i] not in half]
+    return [(a, b), (b, a)]

@@ -12,21 +12,20 @@ from importlib.resources import files
 from pathlib import Path
 from .core import *
 from .contract import *
-from .keys import KEYS, LEGAL, key_classes, token_keys, tokens
+from .keys import KEYS, LEGAL, key_classes, token_keys, tokens, no_states, legal_only, legal_ends
 from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE
 from .normalize import normalize_amount, document_currency
-from .confidence import ONE_KIND_CAP, WorstCurve
+from .confidence import ONE_KIND_CAP, WorstCurve, calibration_splits
 from .invoice import lexicon_picks
 
 # %% auto #0
 __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
-           'ID_CHARS', 'MAX_NAME', 'STATE_RE', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS',
-           'DOC_FEATS', 'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
+           'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
+           'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
            'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
            'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
            'web_match', 'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows',
-           'feature_matrix', 'HeaderModel', 'calibration_splits', 'train_header', 'extract_header', 'save_model',
-           'load_model']
+           'feature_matrix', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -115,29 +114,6 @@ def _shape(t:str) -> dict:
 ID_CHARS = '#:;,.()[]{}"\''
 MAX_NAME = 80
 
-# %% ../nbs/02d_header.ipynb #283bcdc7
-STATE_RE = re.compile(r'\b[A-Z]{2}(?=\s+\d{5}(?:-\d{4})?(?!\s*[^\W\d_]))')
-"A US state before its ZIP code and nothing more (`Boulder CO 80302`): two capitals that are no legal form (`Siemens AG 80333 München` keeps its `AG`)"
-
-def _no_states(t:str) -> str: return STATE_RE.sub('  ', t)
-
-def _legal_only(name:str) -> bool:
-    "Whether `name` starts with a legal form and holds nothing but legal forms and single letters (`CO. (M) SDN BHD`, `GmbH & Co. KG`): the tail of a name printed over two rows"
-    toks = tokens(name); words = [t for t in toks if len(t) > 1]
-    return len(words) > 1 and toks[0] in LEGAL and all(t in LEGAL for t in words)
-
-def _legal_ends(t:str, a:int, b:int) -> list[int]:
-    "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) or before any other word is none"
-    ends, run, named = [], False, False
-    for m in re.finditer(r'\S+', t[a:b]):
-        ws = tokens(m[0])
-        if ws and named and not m[0].islower() and all(w in LEGAL for w in ws):
-            if run: ends[-1] = a + m.end()
-            else: ends.append(a + m.end())
-            run = True
-        elif any(len(w) > 1 for w in ws): run, named = False, True
-    return ends
-
 # %% ../nbs/02d_header.ipynb #a879499d
 NAME_SEPARATORS = re.compile(r'\s+[|•·–—-]\s+|\s*\|\s*')
 "What separates the parts of a sender line (`Acme GmbH | Main St 1 | Springfield`)"
@@ -149,8 +125,8 @@ def _parts(t:str) -> list[tuple[int, int]]:
     cuts = [(m.start(), m.end()) for m in NAME_SEPARATORS.finditer(t)]
     parts = list(zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(t)])) if cuts else []
     c = t.rfind(':') + 1
-    spans, u = {(0, len(t)), (c, len(t)), (c, next((s for s, _ in cuts if s >= c), len(t))), *parts}, _no_states(t)
-    return sorted(spans | {(a, e) for a, b in spans for e in _legal_ends(u, a, min(b, a + MAX_NAME + 1)) if e < b})
+    spans, u = {(0, len(t)), (c, len(t)), (c, next((s for s, _ in cuts if s >= c), len(t))), *parts}, no_states(t)
+    return sorted(spans | {(a, e) for a, b in spans for e in legal_ends(u, a, min(b, a + MAX_NAME + 1)) if e < b})
 
 def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate]:
     "Name candidates of phrase `p` (`left`: the text of the phrase before it): its `_parts` of at most `MAX_NAME` characters (a footer's sentence gives only its parts); `rows` > 1: `p` joins that many rows, kept whole"
@@ -158,8 +134,8 @@ def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate
     if sum(map(str.isalpha, t)) < 2 or len(t) > 4*MAX_NAME*rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
         name = t[a:b].strip(' -,|•·–—')
-        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or _legal_only(name): continue  # `Buyer:` is a label, not a name
-        a = t.index(name, a); toks = tokens(name); firm = tokens(_no_states(name))
+        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name): continue  # `Buyer:` is a label, not a name
+        a = t.index(name, a); toks = tokens(name); firm = tokens(no_states(name))
         if (a, name) in seen: continue
         seen.add((a, name))
         out.append(Candidate('name', name, strict(name), ctx['page'], _span_box(p, a, a + len(name)),
@@ -405,17 +381,7 @@ def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
         with threadpool_limits(1): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y))
     return models, columns
 
-# %% ../nbs/02d_header.ipynb #2f79f5bf
-def calibration_splits(groups:list[str], seed:int=0, copies:list[str]|None=None) -> list[tuple[list[int], list[int]]]:
-    "(fit on, score) index lists: each kind of document left out in turn when there are several, else two random halves in which the `copies` of one document (`Example.group`) stay together"
-    idx = list(range(len(groups)))
-    if len(kinds := sorted(set(groups))) > 1: return [([i for i in idx if groups[i] != k], [i for i in idx if groups[i] == k]) for k in kinds]
-    copies = copies or [str(i) for i in idx]
-    keys = sorted(set(copies)); random.Random(seed).shuffle(keys)
-    half = set(keys[::2])
-    a, b = [i for i in idx if copies[i] in half], [i for i in idx if copies[i] not in half]
-    return [(a, b), (b, a)]
-
+# %% ../nbs/02d_header.ipynb #8eb35eae
 def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None, copies:list[str]|None=None) -> dict:
     "Per field, a `WorstCurve` from score to P(right), fitted on scores of `items` by models that did not see them (`calibration_splits`)"
     groups = groups or ['']*len(items)
@@ -429,7 +395,6 @@ def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None,
                     pts[f][0].setdefault(groups[i], []).append(s); pts[f][1].setdefault(groups[i], []).append(int(is_answer(f, c, labels[f])))
     return {f: WorstCurve(x, y, len(set(groups))) for f, (x, y) in pts.items() if x}
 
-# %% ../nbs/02d_header.ipynb #8eb35eae
 def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True) -> HeaderModel:
     "A `HeaderModel` trained on `(Document, labels)` pairs"
     import sklearn

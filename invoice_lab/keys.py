@@ -8,8 +8,9 @@ import re
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['KEYS', 'LEGAL', 'KEY_REWRITES', 'LABELS', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS', 'NAME_LABELS',
-           'CONNECTORS', 'token_keys', 'tokens', 'key_classes', 'find_labels', 'has_label', 'column_re']
+__all__ = ['KEYS', 'LEGAL', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS', 'NAME_LABELS',
+           'CONNECTORS', 'token_keys', 'tokens', 'key_classes', 'no_states', 'legal_only', 'legal_ends', 'find_labels',
+           'has_label', 'column_re']
 
 # %% ../nbs/01c_keys.ipynb #bd0ee2cb
 KEYS = {
@@ -63,6 +64,29 @@ def key_classes(text:str) -> set[str]:
     "Every key class a text's tokens belong to"
     for rx, word in KEY_REWRITES: text = rx.sub(word, text)
     return {k for t in tokens(text) for k in token_keys(t)}
+
+# %% ../nbs/01c_keys.ipynb #283bcdc7
+STATE_RE = re.compile(r'\b[A-Z]{2}(?=\s+\d{5}(?:-\d{4})?(?!\s*[^\W\d_]))')
+"A US state before its ZIP code and nothing more (`Boulder CO 80302`): two capitals that are no legal form (`Siemens AG 80333 München` keeps its `AG`)"
+
+def no_states(t:str) -> str: return STATE_RE.sub('  ', t)
+
+def legal_only(name:str) -> bool:
+    "Whether `name` starts with a legal form and holds nothing but legal forms and single letters (`CO. (M) SDN BHD`, `GmbH & Co. KG`): the tail of a name printed over two rows"
+    toks = tokens(name); words = [t for t in toks if len(t) > 1]
+    return len(words) > 1 and toks[0] in LEGAL and all(t in LEGAL for t in words)
+
+def legal_ends(t:str, a:int, b:int) -> list[int]:
+    "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) or before any other word is none"
+    ends, run, named = [], False, False
+    for m in re.finditer(r'\S+', t[a:b]):
+        ws = tokens(m[0])
+        if ws and named and not m[0].islower() and all(w in LEGAL for w in ws):
+            if run: ends[-1] = a + m.end()
+            else: ends.append(a + m.end())
+            run = True
+        elif any(len(w) > 1 for w in ws): run, named = False, True
+    return ends
 
 # %% ../nbs/01c_keys.ipynb #96e046f9
 LABELS = {
