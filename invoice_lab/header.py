@@ -129,15 +129,15 @@ def _parts(t:str) -> list[tuple[int, int]]:
     return sorted(spans | {(a, e) for a, b in spans for e in legal_ends(u, a, min(b, a + MAX_NAME + 1)) if e < b})
 
 def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate]:
-    "Name candidates of phrase `p` (`left`: the text of the phrase before it): its `_parts` of at most `MAX_NAME` characters (a footer's sentence gives only its parts); `rows` > 1: `p` joins that many rows, kept whole"
+    "Name candidates of phrase `p` (`left`: the text of the phrase before it): its `_parts` of at most `MAX_NAME` characters, each once (a footer's sentence gives only its parts; a phrase over four times that, none); `rows` > 1: `p` joins that many rows, kept whole"
     t, out, seen = p.text, [], set()
     if sum(map(str.isalpha, t)) < 2 or len(t) > 4*MAX_NAME*rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
         name = t[a:b].strip(' -,|•·–—')
         if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name): continue  # `Buyer:` is a label, not a name
-        a = t.index(name, a); toks = tokens(name); firm = tokens(no_states(name))
+        a = t.index(name, a)
         if (a, name) in seen: continue
-        seen.add((a, name))
+        seen.add((a, name)); toks = tokens(name); firm = tokens(no_states(name))
         out.append(Candidate('name', name, strict(name), ctx['page'], _span_box(p, a, a + len(name)),
                              {**ctx, **_keys('own', t[:a]), **_keys('near', f'{left} {t[:a]}'), **_keys('self', name), **_shape(name), 'after_colon': float(':' in t[:a]),
                               'part': float(len(name) < len(t) and ':' not in t[:a]), 'rows': float(rows),
