@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 __all__ = ['Source', 'ROW_OVERLAP', 'ROW_ALIGN', 'PHRASE_GAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError',
            'EmptyDocument', 'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge',
            'TooManyPages', 'EngineUnavailable', 'Box', 'Word', 'Line', 'same_row', 'group_rows', 'words_at',
-           'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document']
+           'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document', 'one_thread']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -266,3 +266,12 @@ def per_document(fn):
         return hit[1]
     once.memo = memo
     return once
+
+# %% ../nbs/00_core.ipynb #55a47173
+def one_thread():
+    "A context in which OpenMP and BLAS run on one thread; the libraries are found once, so call it after importing the one it limits (sklearn)"
+    global _pools
+    from threadpoolctl import ThreadpoolController
+    if _pools is None: _pools = ThreadpoolController()
+    return _pools.limit(limits=1)
+_pools = None

@@ -320,7 +320,6 @@ def train_model(examples:list[tuple[Document, dict]], seed:int=0, **params) -> F
     "Fit one candidate scorer per field on `(doc, labels)` pairs (SROIE keys or our field names)"
     import numpy as np, random, sklearn
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from threadpoolctl import threadpool_limits
     rnd = random.Random(seed)
     feats, ys = {f: [] for f in CPU_FIELDS}, {f: [] for f in CPU_FIELDS}
     for doc, lab in examples:
@@ -334,7 +333,7 @@ def train_model(examples:list[tuple[Document, dict]], seed:int=0, **params) -> F
         if not any(ys[f]): raise ValueError(f'no candidate matches a {f} label in {len(examples)} examples: nothing to learn')
         columns[f] = cols = sorted({k for d in feats[f] for k in d})
         X = np.array([[d.get(k, -1.) for k in cols] for d in feats[f]], dtype=np.float32)
-        with threadpool_limits(1):  # OpenMP threads stall when the cores are shared with other jobs
+        with one_thread():
             models[f] = HistGradientBoostingClassifier(**{**HGB_PARAMS, **params}, random_state=seed).fit(X, np.array(ys[f]))
     return FieldModel(models, columns, dict(n_docs=len(examples), sklearn=sklearn.__version__, params={**HGB_PARAMS, **params}))
 
@@ -352,10 +351,9 @@ def load_default_model() -> FieldModel:
 
 def extract_fields(doc:Document, model:FieldModel|None=None) -> dict[str, Field|None]:
     "vendor, vendor_address, date and total of `doc` (raw text as printed, page, box, confidence), `None` when absent"
-    from threadpoolctl import threadpool_limits
     model = model or load_default_model()
     lines, cache, out = doc_lines(doc), {}, {}
-    with threadpool_limits(1):  # a few hundred rows: threads cost more than they save
+    with one_thread():
         for f in CPU_FIELDS:
             cs = candidates(lines, f, cache)
             if not cs: out[f] = None; continue

@@ -349,9 +349,8 @@ class HeaderModel:
     def answers(self, cands:dict[str, list[Candidate]]) -> dict[str, tuple[Candidate, float]]:
         "Per field, the best candidate and its score (one feature matrix per kind, scored by each of its fields)"
         import numpy as np
-        from threadpoolctl import threadpool_limits
         out = {}
-        with threadpool_limits(1):  # a few hundred rows: threads cost more than they save
+        with one_thread():
             for kind, fs in KINDS.items():
                 cs, fs = cands.get(kind) or [], [f for f in fs if f in self.models]
                 if not cs or not fs: continue
@@ -371,14 +370,13 @@ def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
     "Per-field classifiers on `training_rows`, and the feature columns of each kind"
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from threadpoolctl import threadpool_limits
     columns = {k: sorted({c for f in fs for d in rows[f][0] for c in d}) for k, fs in KINDS.items()}
     models = {}
     for f, (X, y) in rows.items():
         if sum(y) < 2: continue
         cols = columns[KIND_OF[f]]
         M = feature_matrix(X, cols)
-        with threadpool_limits(1): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y))
+        with one_thread(): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y))
     return models, columns
 
 # %% ../nbs/02d_header.ipynb #8eb35eae

@@ -55,7 +55,8 @@ _DOTTED = re.compile(r'(?<![^\W_])[^\W\d_](?:\.[^\W\d_])+(?![^\W_])\.?')
 
 def tokens(text:str) -> list[str]:
     "Lower-case words and number signs of `text`; a dotted abbreviation is one word (`B.V.` → `bv`, `S.p.A.` → `spa`)"
-    return re.findall(r'[#°№]|[^\W_]+', _DOTTED.sub(lambda m: m[0].replace('.', ''), text).casefold())
+    return _TOKEN.findall(_DOTTED.sub(lambda m: m[0].replace('.', ''), text).casefold())
+_TOKEN = re.compile(r'[#°№]|[^\W_]+')
 
 KEY_REWRITES = ((re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I), 'total'), (re.compile(r'\bp\.?\s?o\.?\s*box\b', re.I), 'box'))
 "Words that say something else together: in `Net à payer` / `net to pay`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order)"
@@ -76,14 +77,17 @@ def legal_only(name:str) -> bool:
     toks = tokens(name); words = [t for t in toks if len(t) > 1]
     return len(words) > 1 and toks[0] in LEGAL and all(t in LEGAL for t in words)
 
+_NONSPACE = re.compile(r'\S+')
+
 def legal_ends(t:str, a:int, b:int) -> list[int]:
     "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) or before any other word is none"
     ends, run, named = [], False, False
-    for m in re.finditer(r'\S+', t[a:b]):
+    if LEGAL.isdisjoint(tokens(t[a:b])): return ends
+    for m in _NONSPACE.finditer(t, a, b):
         ws = tokens(m[0])
         if ws and named and not m[0].islower() and all(w in LEGAL for w in ws):
-            if run: ends[-1] = a + m.end()
-            else: ends.append(a + m.end())
+            if run: ends[-1] = m.end()
+            else: ends.append(m.end())
             run = True
         elif any(len(w) > 1 for w in ws): run, named = False, True
     return ends
@@ -172,24 +176,35 @@ DUE_TOTALS = {'total due', 'amount due', 'balance due', 'zahlbetrag', 'zu zahlen
 
 # %% ../nbs/01c_keys.ipynb #4b31e08b
 @lru_cache(None)
-def _label_re():
+def _label_pats():
     pats = [(l, f, 'strong') for f, (s, _) in LABELS.items() for l in s] + [(l, f, 'weak') for f, (_, w) in LABELS.items() for l in w]
     pats += [(l, None, 'other') for l in OTHER]
-    pats.sort(key=lambda p: -len(p[0]))
-    alt = '|'.join(f'(?P<g{i}>{re.escape(l).replace(chr(92) + " ", r"[ ]?")})' for i, (l, _, _) in enumerate(pats))
-    heads = {l[:2].lower() for l, _, _ in pats} | {l[:1].lower() for l, _, _ in pats if len(l) < 2}
-    return re.compile(rf'(?<![\w-]){"(?:" + alt + ")"}(?![\w])', re.I), pats, heads
+    return sorted(pats, key=lambda p: -len(p[0]))
+
+@lru_cache(None)
+def _label_heads() -> dict[str, list[int]]:
+    "First two letters (lower case, with and without a space) → the labels starting so"
+    heads = {}
+    for i, (l, _, _) in enumerate(_label_pats()):
+        for h in {l[:2].lower(), l.replace(' ', '')[:2].lower()}: heads.setdefault(h, []).append(i)
+    return heads
+
+@lru_cache(4096)
+def _label_re(head:str):
+    "One pattern for the labels a text starting with `head` (two lower-case letters) can hold, longest first; None when there are none"
+    pats, heads = _label_pats(), _label_heads()
+    alt = '|'.join(f'(?P<g{i}>{re.escape(pats[i][0]).replace(chr(92) + " ", r"[ ]?")})' for i in sorted({*heads.get(head, ()), *heads.get(head[:1], ())}))
+    return re.compile(rf'(?<![\w-]){"(?:" + alt + ")"}(?![\w])', re.I) if alt else None
 
 _STARTS = re.compile(r'(?<![\w-])\S')
 
 @lru_cache(4096)
 def find_labels(text:str) -> tuple[tuple[str|None, str, int, int], ...]:
     "Labels in `text`, longest first and not overlapping: `(field or None, 'strong'|'weak'|'other', start, end)`"
-    rx, pats, heads = _label_re()
-    out, end = [], 0
-    for w in _STARTS.finditer(text):  # the pattern is tried only where a label can start: a word start with a label's first letters
+    pats, out, end = _label_pats(), [], 0
+    for w in _STARTS.finditer(text):  # at each word start, only the labels with its first two letters are tried
         a = w.start()
-        if a >= end and (text[a:a+2].lower() in heads or text[a].lower() in heads) and (m := rx.match(text, a)):
+        if a >= end and (rx := _label_re(text[a:a+2].lower())) and (m := rx.match(text, a)):
             out.append((pats[int(m.lastgroup[1:])][1], pats[int(m.lastgroup[1:])][2], m.start(), m.end())); end = m.end()
     return tuple(out)
 
@@ -218,7 +233,8 @@ COLUMNS = {
 def column_re():
     "One pattern for every column word, longest first, and the (word, column) each group stands for"
     pats = sorted(((w, c) for c, ws in COLUMNS.items() for w in ws), key=lambda p: -len(p[0]))
-    return re.compile('|'.join(rf'(?<!\w)(?P<c{i}>{re.escape(w)})(?!\w)' for i, (w, _) in enumerate(pats)), re.I), pats
+    alt, first = '|'.join(rf'(?P<c{i}>{re.escape(w)})' for i, (w, _) in enumerate(pats)), re.escape(''.join(sorted({w[0] for w, _ in pats})))
+    return re.compile(rf'(?=[{first}])(?<!\w)(?:{alt})(?!\w)', re.I), pats  # the look-ahead skips positions no column word starts at
 
 # %% ../nbs/01c_keys.ipynb #6ef56eaf
 SALUTATIONS = {'herr', 'herrn', 'frau', 'firma', 'mr', 'mr.', 'mrs', 'mrs.', 'ms', 'ms.', 'm.', 'mme', 'monsieur', 'madame', 'sr.', 'sra.', 'señor', 'señora'}

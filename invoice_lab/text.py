@@ -257,6 +257,7 @@ def _masked(text:str) -> str:
 
 def amount_in(text:str, decimals:bool=False) -> str|None:
     "The last amount printed in `text` (as printed, with its currency mark), preferring ones with decimals (or requiring them); long digit runs (IBANs, GTINs) are not amounts"
+    if not any(map(str.isdigit, text)): return None
     ms = [m[0].strip() for m in AMOUNT_RE.finditer(_masked(text))]
     ms = [m for m in ms if sum(c.isdigit() for c in m) <= 15 and parse_amount(m)[0] is not None]
     dec = [m for m in ms if re.search(r'[.,]\d{2}(?!\d)', m)]
