@@ -25,7 +25,7 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
            'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
            'web_match', 'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows',
-           'feature_matrix', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'feature_matrix', 'apart', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -52,7 +52,6 @@ def _keys(prefix:str, text:str) -> dict:
     "One feature per key class in `text`, and how many there are (`prefix_any`: a label of any kind, which carries over to kinds a dataset lacks); cached, so never change the dict it gives"
     ks = key_classes(text)
     return {**{f'{prefix}_{k}': 1. for k in ks}, f'{prefix}_any': float(len(ks))}
-
 
 def _in_column(p:Line, box:Box) -> bool:
     "Whether phrase `p` overlaps `box` horizontally, give or take a text height: it stands above or below it"
@@ -341,6 +340,13 @@ def feature_matrix(feats:list[dict], columns:list[str]):
         out.append(row)
     return np.array(out, dtype=np.float32).reshape(len(feats), len(columns))
 
+def apart(sa, sb, texts:list[str]) -> tuple[int, int]:
+    "The best candidates by scores `sa` and `sb` of two fields of one kind, with different `texts` (a name is not both vendor and customer): the field that loses less takes its runner-up"
+    a, b = int(sa.argmax()), int(sb.argmax())
+    if loose(texts[a]) != loose(texts[b]): return a, b
+    a2, b2 = (max((i for i, t in enumerate(texts) if loose(t) != loose(texts[a])), key=lambda i: s[i], default=k) for s, k in ((sa, a), (sb, b)))
+    return (a2, b) if sa[a2]*sb[b] >= sa[a]*sb[b2] else (a, b2)
+
 class HeaderModel:
     "Per-field candidate scorers, the feature columns of each kind, and confidence curves"
     def __init__(self, models:dict, columns:dict, curves:dict|None=None, meta:dict|None=None):
@@ -355,9 +361,9 @@ class HeaderModel:
                 cs, fs = cands.get(kind) or [], [f for f in fs if f in self.models]
                 if not cs or not fs: continue
                 X = feature_matrix([c.feats for c in cs], self.columns[kind])
-                for f in fs:
-                    sc = self.models[f].predict_proba(X)[:, 1]
-                    k = int(sc.argmax()); out[f] = (cs[k], float(sc[k]))
+                sc = {f: self.models[f].predict_proba(X)[:, 1] for f in fs}
+                best = dict(zip(fs, apart(*sc.values(), [c.text for c in cs]))) if kind == 'name' and len(fs) == 2 else {f: int(sc[f].argmax()) for f in fs}
+                out.update({f: (cs[k], float(sc[f][k])) for f, k in best.items()})
         return out
 
     def confidence(self, f:str, score:float, typical:bool=False) -> float:

@@ -20,7 +20,7 @@ KEYS = {
     'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms ндс',
     'date':     'date datum fecha data dated issued vom дата tarikh',
     'number':   'no nr number num nummer numéro numero número n° nº № # id ref reference référence номер',
-    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung счет счёт',
+    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung folio счет счёт',
     'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
     'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire acheteur cliente klant factuuradres advertiser attention attn',
     'to':       'to an à para aan',
@@ -31,8 +31,8 @@ KEYS = {
     'item':     'qty quantity rate price unit menge preis prix spots each einzelpreis qté cantidad hours',
     'page':     'page seite of von',
     'contact':  'tel phone fax email mail www web iban bic swift account bank konto',
-    'period':   'period flight through thru start end début debut fin prestation livraison leistung zeitraum période periodo inicio entrega leistungszeitraum delivery lieferdatum week month',
-    'other_doc': 'associated associée related original ursprünglich oorspronkelijk previous référence referenz bezug anterior credit avoir gutschrift',
+    'period':   'period flight through thru start end début debut fin prestation livraison leistung zeitraum période periodo inicio entrega leistungszeitraum delivery lieferdatum week month arrival departure arrivée départ anreise abreise aankomst vertrek llegada salida',
+    'other_doc': 'associated associée related original origine ursprünglich oorspronkelijk previous référence referenz bezug anterior',
     'printed':  'print printed created generated run',
 }
 "Key classes and their words (several languages), space-separated"
@@ -167,7 +167,11 @@ OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-n
          'счёт на оплату', 'счет на оплату', 'handelsrechnung', 'commercial invoice', 'tax invoice', 'proforma invoice',
          'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.', 'klantnummer', 'klantnr',
          'kvk', 'btw-nummer', 'btw nr', 'btw-nr', 'btw-id', 'btw nummer', 'partita iva', 'p. iva', 'codice fiscale', 'ordernummer',
-         'incl. btw', 'excl. btw', 'incl btw', 'excl btw', 'inkl. moms', 'exkl. moms', 'inkl moms', 'exkl moms', 'imposta di bollo']
+         'incl. btw', 'excl. btw', 'incl btw', 'excl btw', 'inkl. moms', 'exkl. moms', 'inkl moms', 'exkl moms', 'imposta di bollo',
+         'arrival', 'departure', 'arrival date', 'departure date', 'check-in', 'check-out', 'anreise', 'abreise', 'arrivée', 'départ',
+         'aankomst', 'vertrek', 'llegada', 'salida', 'company no', 'company no.', 'company number', 'company reg. no.', 'registration no',
+         'registration no.', 'registration number', 'reg. no.', 'registered in', 'handelsregister', 'registergericht', 'amtsgericht', 'hrb',
+         'siret', 'siren', 'rcs', 'kvk-nummer', 'ondernemingsnummer', 'abn', 'acn']
 "Labels that are none of our fields but contain words of our labels"
 
 DUE_TOTALS = {'total due', 'amount due', 'balance due', 'zahlbetrag', 'zu zahlen', 'zu zahlender betrag', 'net à payer', 'total à payer',

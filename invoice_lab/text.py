@@ -16,7 +16,7 @@ __all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'DATE_PATTERNS', 'CURRENCY_SY
            'web_names']
 
 # %% ../nbs/00b_text.ipynb #3d55a178
-DATE_LANGS = ('en', 'de', 'fr', 'es', 'ru', 'ms')
+DATE_LANGS = ('en', 'de', 'fr', 'es', 'nl', 'ru', 'ms')
 "Languages whose month names `parse_date` reads"
 
 @lru_cache(None)
