@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 __all__ = ['Source', 'ROW_OVERLAP', 'ROW_ALIGN', 'PHRASE_GAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError',
            'EmptyDocument', 'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge',
            'TooManyPages', 'EngineUnavailable', 'Box', 'Word', 'Line', 'same_row', 'group_rows', 'words_at',
-           'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document', 'one_thread']
+           'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document', 'one_thread', 'write_pickle', 'read_pickle']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -275,3 +275,16 @@ def one_thread():
     if _pools is None: _pools = ThreadpoolController()
     return _pools.limit(limits=1)
 _pools = None
+
+# %% ../nbs/00_core.ipynb #18569b0e
+def write_pickle(obj, path:str|Path) -> Path:
+    "Write `obj` to `path` as a gzipped pickle (the same object gives the same bytes)"
+    import gzip, pickle
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(pickle.dumps(obj, protocol=4), mtime=0))
+    return path
+
+def read_pickle(path:str|Path):
+    "The object `write_pickle` wrote to `path` (a pickle runs code as it loads: only read files you trust)"
+    import gzip, pickle
+    return pickle.loads(gzip.decompress(Path(path).read_bytes()))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_extract.ipynb #d61e3a3a
 from __future__ import annotations
-import gzip, math, pickle, re
+import math, re
 from dataclasses import dataclass
 from importlib.resources import files
 from itertools import accumulate
@@ -300,14 +300,12 @@ class FieldModel:
 
     def save(self, path:str|Path) -> Path:
         "Write the model to `path` (a gzipped pickle)"
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(gzip.compress(pickle.dumps(dict(models=self.models, columns=self.columns, meta=self.meta), protocol=4), mtime=0))
-        return path
+        return write_pickle(dict(models=self.models, columns=self.columns, meta=self.meta), path)
 
     @classmethod
     def load(cls, path:str|Path) -> FieldModel:
         "Read a model written by `save` (a pickle: only load files you trust)"
-        d = pickle.loads(gzip.decompress(Path(path).read_bytes()))
+        d = read_pickle(path)
         return cls(d['models'], d['columns'], d['meta'])
 
 HGB_PARAMS = dict(max_iter=200, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=10, l2_regularization=1.0, early_stopping=False)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02d_header.ipynb #c58343c5
 from __future__ import annotations
-import gzip, math, pickle, random, re
+import math, random, re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -436,9 +436,7 @@ HEADER_MODEL = Path(str(files('invoice_lab')))/'assets'/'models'/'header.pkl'
 
 def save_model(m:HeaderModel, path:str|Path=HEADER_MODEL) -> Path:
     "Write `m` to `path` (a gzipped pickle)"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(pickle.dumps(m, protocol=4), mtime=0))
-    return path
+    return write_pickle(m, path)
 
 _loaded = {}
 def load_model(path:str|Path=HEADER_MODEL) -> HeaderModel:
@@ -446,5 +444,5 @@ def load_model(path:str|Path=HEADER_MODEL) -> HeaderModel:
     path = Path(path)
     if path not in _loaded:
         if not path.exists(): raise EngineUnavailable(f'the header model {path} is missing: build it with `invoice-lab train`')
-        _loaded[path] = pickle.loads(gzip.decompress(path.read_bytes()))
+        _loaded[path] = read_pickle(path)
     return _loaded[path]
