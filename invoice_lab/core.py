@@ -269,8 +269,9 @@ def per_document(fn):
 
 # %% ../nbs/00_core.ipynb #55a47173
 def one_thread():
-    "A context in which OpenMP and BLAS run on one thread; the libraries are found once, so call it after importing the one it limits (sklearn)"
+    "A context in which OpenMP and BLAS run on one thread (scikit-learn's and numpy's libraries, found once per process)"
     global _pools
+    import sklearn.ensemble  # loads the OpenMP library the controller must find
     from threadpoolctl import ThreadpoolController
     if _pools is None: _pools = ThreadpoolController()
     return _pools.limit(limits=1)

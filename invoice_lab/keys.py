@@ -8,9 +8,9 @@ import re
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['KEYS', 'LEGAL', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS', 'NAME_LABELS',
-           'CONNECTORS', 'token_keys', 'tokens', 'key_classes', 'no_states', 'legal_only', 'legal_ends', 'find_labels',
-           'has_label', 'column_re']
+__all__ = ['KEYS', 'LEGAL', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 'REGISTRATION', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS',
+           'NAME_LABELS', 'CONNECTORS', 'token_keys', 'tokens', 'key_classes', 'no_states', 'legal_only', 'legal_ends',
+           'find_labels', 'has_label', 'column_re']
 
 # %% ../nbs/01c_keys.ipynb #bd0ee2cb
 KEYS = {
@@ -20,7 +20,7 @@ KEYS = {
     'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms ндс',
     'date':     'date datum fecha data dated issued vom дата tarikh',
     'number':   'no nr number num nummer numéro numero número n° nº № # id ref reference référence номер',
-    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung folio счет счёт',
+    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung счет счёт',
     'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
     'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire acheteur cliente klant factuuradres advertiser attention attn',
     'to':       'to an à para aan',
@@ -31,7 +31,7 @@ KEYS = {
     'item':     'qty quantity rate price unit menge preis prix spots each einzelpreis qté cantidad hours',
     'page':     'page seite of von',
     'contact':  'tel phone fax email mail www web iban bic swift account bank konto',
-    'period':   'period flight through thru start end début debut fin prestation livraison leistung zeitraum période periodo inicio entrega leistungszeitraum delivery lieferdatum week month arrival departure arrivée départ anreise abreise aankomst vertrek llegada salida',
+    'period':   'period flight through thru start end début debut fin prestation livraison leistung zeitraum période periodo inicio entrega leistungszeitraum delivery lieferdatum week month arrival departure arrivée anreise abreise aankomst vertrek llegada',
     'other_doc': 'associated associée related original origine ursprünglich oorspronkelijk previous référence referenz bezug anterior',
     'printed':  'print printed created generated run',
 }
@@ -43,20 +43,21 @@ _STEM_MIN, _LONG_TOKEN = 4, 6
 
 # %% ../nbs/01c_keys.ipynb #95faf42c
 _INDEX = {w: {k for k, ws in KEYS.items() if w in ws.split()} for ws in KEYS.values() for w in ws.split()}
+_STEMS = [(w, ks) for w, ks in _INDEX.items() if len(w) >= _STEM_MIN]
 
 @lru_cache(maxsize=65536)
 def token_keys(tok:str) -> frozenset:
     "The key classes a lower-case token belongs to: as a key word, or (long tokens) by a key stem it contains"
     if tok in _INDEX: return frozenset(_INDEX[tok])
     if len(tok) < _LONG_TOKEN: return frozenset()
-    return frozenset(k for w, ks in _INDEX.items() if len(w) >= _STEM_MIN and w in tok for k in ks)
+    return frozenset(k for w, ks in _STEMS if w in tok for k in ks)
 
+_TOKEN = re.compile(r'[#°№]|[^\W_]+')
 _DOTTED = re.compile(r'(?<![^\W_])[^\W\d_](?:\.[^\W\d_])+(?![^\W_])\.?')
 
 def tokens(text:str) -> list[str]:
     "Lower-case words and number signs of `text`; a dotted abbreviation is one word (`B.V.` → `bv`, `S.p.A.` → `spa`)"
     return _TOKEN.findall(_DOTTED.sub(lambda m: m[0].replace('.', ''), text).casefold())
-_TOKEN = re.compile(r'[#°№]|[^\W_]+')
 
 KEY_REWRITES = ((re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I), 'total'), (re.compile(r'\bp\.?\s?o\.?\s*box\b', re.I), 'box'))
 "Words that say something else together: in `Net à payer` / `net to pay`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order)"
@@ -151,6 +152,10 @@ LABELS = {
 }
 "Field → (strong labels, weak labels), lower case as printed"
 
+REGISTRATION = ('registered in', 'company no', 'company no.', 'company number', 'company reg. no.', 'registration no', 'registration no.',
+                'registration number', 'reg. no.', 'handelsregister', 'registergericht', 'amtsgericht', 'siret', 'kvk-nummer', 'ondernemingsnummer')
+"Labels of a company's registration: a number after them, even behind a weak label (`Registered in England and Wales No. 0812`), is no invoice's"
+
 OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-nr', 'ust.-idnr.', 'vat reg no', 'vat reg. no', 'vat no', 'vat id',
          'vat number', 'tax id', 'tax no', 'n° tva', 'tva intracom', 'tva intracommunautaire', 'numéro de tva', 'nif', 'cif', 'инн', 'кпп',
          'mwst-%', 'mwst.-%', 'steuernummer', 'steuer-nr', 'steuer-nr.', 'st.-nr.', 'tax rate', 'steuersatz', 'liefer- und leistungsdatum',
@@ -168,10 +173,8 @@ OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-n
          'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.', 'klantnummer', 'klantnr',
          'kvk', 'btw-nummer', 'btw nr', 'btw-nr', 'btw-id', 'btw nummer', 'partita iva', 'p. iva', 'codice fiscale', 'ordernummer',
          'incl. btw', 'excl. btw', 'incl btw', 'excl btw', 'inkl. moms', 'exkl. moms', 'inkl moms', 'exkl moms', 'imposta di bollo',
-         'arrival', 'departure', 'arrival date', 'departure date', 'check-in', 'check-out', 'anreise', 'abreise', 'arrivée', 'départ',
-         'aankomst', 'vertrek', 'llegada', 'salida', 'company no', 'company no.', 'company number', 'company reg. no.', 'registration no',
-         'registration no.', 'registration number', 'reg. no.', 'registered in', 'handelsregister', 'registergericht', 'amtsgericht', 'hrb',
-         'siret', 'siren', 'rcs', 'kvk-nummer', 'ondernemingsnummer', 'abn', 'acn']
+         'arrival date', 'departure date', 'date of arrival', 'date of departure', 'check-in', 'check-out', 'anreisedatum', 'abreisedatum',
+         "date d'arrivée", 'date de départ', 'aankomstdatum', 'vertrekdatum', 'fecha de llegada', 'fecha de salida', *REGISTRATION]
 "Labels that are none of our fields but contain words of our labels"
 
 DUE_TOTALS = {'total due', 'amount due', 'balance due', 'zahlbetrag', 'zu zahlen', 'zu zahlender betrag', 'net à payer', 'total à payer',

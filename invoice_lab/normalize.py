@@ -38,7 +38,7 @@ LOCALE_WORDS = {'MYR': ('sdn bhd', 'sdn. bhd', 'malaysia', 'ringgit', 'kuala lum
 COMMON_CODES = {*CURRENCY_SYMBOLS.values(), 'SEK', 'NOK', 'DKK', 'HUF', 'CNY', 'PHP', 'VND', 'ZAR', 'MXN', 'AED', 'SAR'}
 "ISO codes read as a document's currency when printed in capitals (not `ALL`, `TOP`, `PEN`: words on receipts)"
 
-_CODE = re.compile(r'(?<![A-Za-z])([A-Z]{3})(?=\s?-?\d)|(?<=\d[.,]\d\d)\s?([A-Z]{3})(?![A-Za-z])')
+_CODE = re.compile(r'(?<![A-Za-z])([A-Z]{3})(?=\s?\$?\s?-?\d)|(?<=\d[.,]\d\d)\s?([A-Z]{3})(?![A-Za-z])|\(([A-Z]{3})\)')  # `CAD $2.00`, `2.00 EUR`, `Total (AUD)`
 _SYMBOL = re.compile(r'(?<![A-Za-z])(RM(?![A-Za-z])|US\$|S\$|A\$|HK\$|€|£|₽|¥|₹|руб)', re.I)
 
 @lru_cache(maxsize=16)  # the extractors ask it of the same text several times

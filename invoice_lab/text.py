@@ -104,7 +104,7 @@ def _dateparser():
 def _fallback(raw:str, hints:dict) -> tuple[str|None, str]:
     order, _ = _order(hints)
     d = _dateparser().parse(raw, languages=list(DATE_LANGS),
-                            settings={'DATE_ORDER': order, 'REQUIRE_PARTS': ['day', 'month', 'year']})
+                            settings={'DATE_ORDER': order, 'REQUIRE_PARTS': ['day', 'month', 'year'], 'PARSERS': ['custom-formats', 'absolute-time']})  # nothing relative to today
     return (d.date().isoformat(), 'read by dateparser') if d and 1900 <= d.year <= 2099 else (None, f'no date in {raw!r}')
 
 # %% ../nbs/00b_text.ipynb #a80f2ed3
