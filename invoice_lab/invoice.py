@@ -138,10 +138,10 @@ def label_candidates(doc:Document, skip:set=frozenset()) -> list[Reading]:
                 for n, (field, kind, s, e) in enumerate(labels):
                     if field is None: continue
                     word = p.text[s:e].lower()
-                    if kind == 'weak' and n and p.text[labels[n-1][2]:labels[n-1][3]].lower() in REGISTRATION and not re.search(r'\d', p.text[labels[n-1][3]:s]): continue  # `Registered in England No. 0812`
+                    if kind == 'weak' and n and labels[n-1][0] is None and not re.search(r'\d', p.text[labels[n-1][3]:s]): continue  # `Registered in England No. 0812`, `Tel. No. 020`
                     base = {'strong': 1., 'weak': .6}[kind]
                     if word in CONNECTORS:
-                        if not labels[:n] or labels[n - 1][0] != 'invoice_number' or 'other_doc' in key_classes(p.text[labels[n-1][2]:s]): continue  # `Facture d'origine F-87 du 03/02` dates another invoice
+                        if not labels[:n] or labels[n - 1][0] != 'invoice_number' or 'other_doc' in key_classes(p.text[:s]): continue  # `Facture d'origine F-87 du 03/02` dates another invoice
                         base = 1.
                     if field == 'total' and word in DUE_TOTALS: base = .9
                     if _qualified(p.text, e, labels): base *= QUALIFIED

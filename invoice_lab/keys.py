@@ -96,6 +96,7 @@ def legal_ends(t:str, a:int, b:int) -> list[int]:
 # %% ../nbs/01c_keys.ipynb #96e046f9
 LABELS = {
  'invoice_number': (['invoice no', 'invoice no.', 'invoice number', 'invoice #', 'invoice nr', 'invoice nr.', 'invoice id', 'invoice ref',
+                     'tax invoice no', 'tax invoice no.', 'tax invoice #', 'tax invoice number', 'commercial invoice no', 'commercial invoice no.',
                      'rechnungsnummer', 'rechnung nr', 'rechnung nr.', 'rechnungs-nr', 'rechnungs-nr.', 'rechnungsnr', 'rechnungsnr.',
                      'rechnung-nr.', 'beleg-nr', 'beleg-nr.', 'belegnummer', 'gutschrift nr.', 'gutschriftsnummer',
                      'facture n°', 'facture no', 'facture nº', 'n° de facture', 'no de facture', 'numéro de facture', 'n° facture',
@@ -153,8 +154,10 @@ LABELS = {
 "Field → (strong labels, weak labels), lower case as printed"
 
 REGISTRATION = ('registered in', 'company no', 'company no.', 'company number', 'company reg. no.', 'registration no', 'registration no.',
-                'registration number', 'reg. no.', 'handelsregister', 'registergericht', 'amtsgericht', 'siret', 'kvk-nummer', 'ondernemingsnummer')
-"Labels of a company's registration: a number after them, even behind a weak label (`Registered in England and Wales No. 0812`), is no invoice's"
+                'registration number', 'reg. no.', 'reg no', 'reg. no', 'registered no', 'registered no.', 'company reg no', 'handelsregister',
+                'registergericht', 'amtsgericht', 'hrb nr', 'hrb nr.', 'siret', 'siren n°', 'kvk nr', 'kvk nr.', 'kvk-nummer', 'abn no', 'abn no.',
+                'ondernemingsnummer')
+"Labels of a company's registration (with `OTHER`): a number after them is no invoice's"
 
 OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-nr', 'ust.-idnr.', 'vat reg no', 'vat reg. no', 'vat no', 'vat id',
          'vat number', 'tax id', 'tax no', 'n° tva', 'tva intracom', 'tva intracommunautaire', 'numéro de tva', 'nif', 'cif', 'инн', 'кпп',

@@ -38,7 +38,7 @@ LOCALE_WORDS = {'MYR': ('sdn bhd', 'sdn. bhd', 'malaysia', 'ringgit', 'kuala lum
 COMMON_CODES = {*CURRENCY_SYMBOLS.values(), 'SEK', 'NOK', 'DKK', 'HUF', 'CNY', 'PHP', 'VND', 'ZAR', 'MXN', 'AED', 'SAR'}
 "ISO codes read as a document's currency when printed in capitals (not `ALL`, `TOP`, `PEN`: words on receipts)"
 
-_CODE = re.compile(r'(?<![A-Za-z])([A-Z]{3})(?=\s?\$?\s?-?\d)|(?<=\d[.,]\d\d)\s?([A-Z]{3})(?![A-Za-z])|\(([A-Z]{3})\)')  # `CAD $2.00`, `2.00 EUR`, `Total (AUD)`
+_CODE = re.compile(r'(?<![A-Za-z])([A-Z]{3})(?=\s?\$?\s?-?\d)|(?<=\d[.,]\d\d)\s?([A-Z]{3})(?![A-Za-z])|(?i:total|amount|balance|due|betrag|summe|montant|bedrag|totaal|importe)\s*\(([A-Z]{3})\)')  # `CAD $2.00`, `2.00 EUR`, `Total (AUD)`
 _SYMBOL = re.compile(r'(?<![A-Za-z])(RM(?![A-Za-z])|US\$|S\$|A\$|HK\$|€|£|₽|¥|₹|руб)', re.I)
 
 @lru_cache(maxsize=16)  # the extractors ask it of the same text several times
@@ -46,7 +46,7 @@ def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
     "The ISO currency of a document's `text` and why; `hint` (e.g. an extracted currency field) wins"
     if code := currency_code(hint): return code, f'currency field {hint!r}'
     codes = [c for m in _CODE.findall(text) for c in m if c in COMMON_CODES]
-    if codes: return max(set(codes), key=codes.count), f'code {max(set(codes), key=codes.count)} printed'
+    if codes: return max(codes, key=codes.count), f'code {max(codes, key=codes.count)} printed'  # on a tie, the first printed
     if syms := [currency_code(s) for s in _SYMBOL.findall(text)]:
         c = max(set(syms), key=syms.count)
         return c, f'symbol for {c} printed'
