@@ -5,7 +5,7 @@
 # %% ../nbs/00_core.ipynb #29202079
 from __future__ import annotations
 import hashlib, os
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -268,14 +268,15 @@ def per_document(fn):
     return once
 
 # %% ../nbs/00_core.ipynb #55a47173
-def one_thread():
-    "A context in which OpenMP and BLAS run on one thread (scikit-learn's and numpy's libraries, found once per process)"
-    global _pools
+@lru_cache(None)
+def _thread_pools():
     import sklearn.ensemble  # loads the OpenMP library the controller must find
     from threadpoolctl import ThreadpoolController
-    if _pools is None: _pools = ThreadpoolController()
-    return _pools.limit(limits=1)
-_pools = None
+    return ThreadpoolController()
+
+def one_thread():
+    "A context in which OpenMP and BLAS run on one thread (scikit-learn's and numpy's libraries, found once per process)"
+    return _thread_pools().limit(limits=1)
 
 # %% ../nbs/00_core.ipynb #18569b0e
 def write_pickle(obj, path:str|Path) -> Path:

@@ -46,7 +46,9 @@ def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
     "The ISO currency of a document's `text` and why; `hint` (e.g. an extracted currency field) wins"
     if code := currency_code(hint): return code, f'currency field {hint!r}'
     codes = [c for m in _CODE.findall(text) for c in m if c in COMMON_CODES]
-    if codes: return max(codes, key=codes.count), f'code {max(codes, key=codes.count)} printed'  # on a tie, the first printed
+    if codes:
+        c = max(codes, key=codes.count)  # on a tie, the first printed
+        return c, f'code {c} printed'
     if syms := [currency_code(s) for s in _SYMBOL.findall(text)]:
         c = max(set(syms), key=syms.count)
         return c, f'symbol for {c} printed'
