@@ -11,7 +11,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # %% auto #0
-__all__ = ['Source', 'ROW_OVERLAP', 'ROW_ALIGN', 'PHRASE_GAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError',
+__all__ = ['Source', 'ROW_OVERLAP', 'ROW_ALIGN', 'TALL', 'PHRASE_GAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError',
            'EmptyDocument', 'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge',
            'TooManyPages', 'EngineUnavailable', 'Box', 'Word', 'Line', 'same_row', 'group_rows', 'words_at',
            'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document', 'one_thread', 'write_pickle', 'read_pickle']
@@ -152,12 +152,19 @@ def same_row(a:Box, b:Box, overlap:float=ROW_OVERLAP, align:bool=False) -> bool:
     if min(a.y1, b.y1) - max(a.y0, b.y0) < overlap*h: return False
     return not align or abs(a.y1 - b.y1) < ROW_ALIGN[0]*h or abs(a.cy - b.cy) < ROW_ALIGN[1]*h
 
+TALL = 1.5
+"With `align`: a box that meets a row only through boxes this many times taller than itself (a big `INVOICE` beside the sender's name and address lines) joins it only when its centre lies within half the row's mean height of the row's mean centre"
+
 def group_rows(boxes:list[Box], overlap:float=ROW_OVERLAP, align:bool=False, reach:int=8) -> list[list[int]]:
     "Indices of `boxes` grouped into rows, top to bottom, each row left to right"
     rows:list[list[int]] = []
     for i in sorted(range(len(boxes)), key=lambda i: (boxes[i].cy, boxes[i].x0 if align else i)):
-        last = rows[-1][-reach:] if align and rows else rows[-1][-1:] if rows else []
-        if any(same_row(boxes[i], boxes[j], overlap, align) for j in last): rows[-1].append(i)
+        b, last = boxes[i], rows[-1][-reach:] if align and rows else rows[-1][-1:] if rows else []
+        hits = [boxes[j] for j in last if same_row(b, boxes[j], overlap, align)]
+        if hits and align and min(h.height for h in hits) >= TALL*b.height:
+            row = [boxes[j] for j in rows[-1]]
+            hits = hits if abs(b.cy - sum(r.cy for r in row)/len(row)) < sum(r.height for r in row)/len(row)/2 else []
+        if hits: rows[-1].append(i)
         else: rows.append([i])
     return [sorted(r, key=lambda i: boxes[i].x0) for r in rows]
 

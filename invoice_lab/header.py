@@ -12,20 +12,20 @@ from importlib.resources import files
 from pathlib import Path
 from .core import *
 from .contract import *
-from .keys import KEYS, LEGAL, key_classes, token_keys, tokens, no_states, legal_only, legal_ends
-from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE
+from .keys import KEYS, LEGAL, KEY_WORDS, key_classes, token_keys, tokens, no_states, legal_only, legal_ends, web_match
+from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE, PLACE_RE
 from .normalize import normalize_amount, document_currency
 from .confidence import ONE_KIND_CAP, WorstCurve, calibration_splits
 from .invoice import lexicon_picks
 
 # %% auto #0
-__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_RE', 'PLACE_ROWS',
-           'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'KEY_WORDS', 'DOC_FEATS',
-           'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
-           'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
-           'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats',
-           'web_match', 'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows',
-           'feature_matrix', 'apart', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
+__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_ROWS', 'ID_CHARS',
+           'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates',
+           'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'FOOT_Y', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'DIGITAL_ANSWER',
+           'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates', 'two_row_names',
+           'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'name_feats',
+           'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows', 'feature_matrix', 'apart',
+           'legal_name', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -76,8 +76,6 @@ def section_headings(rows:list[list[Line]]) -> list[str]:
         if len(row) == 1 and len(row[0].words) <= SECTION_WORDS: last, at = row[0].text, r
     return out
 
-PLACE_RE = re.compile(r'(?:^|\s)(?:[A-Z]{1,2}[- ])?\d{4,5}(?: ?[A-Z]{2})?\s+[A-ZÀ-Þ][^\W\d_]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b')
-"The line of an address that holds the postcode and the place: `40235 DUESSELDORF`, `D-10115 Berlin`, `1012 AB Amsterdam`, `Springfield, IL 62704`, `London SW1A 1AA`"
 PLACE_ROWS = 5
 
 def _place_below(rows:list[list[Line]], places:list[list[bool]], r:int, box:Box) -> int:
@@ -169,7 +167,7 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict, left:str='') -> list[Candida
         if v := parse_date(s.text, hints)[0]: add('date', s.start, s.end, s.text, v, code=s.code)
     for s in find_amounts(t):
         if s.value is not None and not any(d.start < s.end and s.start < d.end for d in dates):
-            add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.split(r'[.,]', s.text)[-1]))
+            add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.search(r'(?:[.,](\d\d?))?$', s.text)[1] or ''))
     pos, ibans = 0, iban_spans(t)
     for w in p.words:
         tok = w.text.strip(ID_CHARS)
@@ -238,16 +236,6 @@ def text_feats(cs:list[Candidate]) -> None:
     for k, c in enumerate(cs):
         c.feats.update(same=same[loose(c.text)], order_rel=k/max(1, len(cs) - 1), h_rank=hs[round(c.feats['h'], 2)],
                        row_rank=min(rows[c.page, c.feats['row_rel']], 10))
-
-# %% ../nbs/02d_header.ipynb #2f3cc748
-KEY_WORDS = frozenset(w for ws in KEYS.values() for w in ws.split())
-
-def web_match(name:str, webs:set[str]) -> float:
-    "1 when `name` squashed holds a name of `webs` or is held by one, 0.5 when its first word (4+ characters) is held by one, else 0; key words (`Seller`, `seller.com`) count for nothing"
-    toks = [t for t in tokens(name) if t not in KEY_WORDS]
-    s, first = ''.join(toks), toks[0] if toks else ''
-    if len(s) < 3: return 0.
-    return max([1. if d in s or s in d else .5 if len(first) >= 4 and first in d else 0. for d in webs - KEY_WORDS], default=0.)
 
 # %% ../nbs/02d_header.ipynb #94682b58
 def name_feats(cs:list[Candidate]) -> None:
@@ -347,6 +335,19 @@ def apart(sa, sb, texts:list[str]) -> tuple[int, int]:
     a2, b2 = (max((i for i, t in enumerate(texts) if loose(t) != loose(texts[a])), key=lambda i: s[i], default=k) for s, k in ((sa, a), (sb, b)))
     return (a2, b) if sa[a2]*sb[b] >= sa[a]*sb[b2] else (a, b2)
 
+FOOT_Y = 0.6
+"A name this far down its page or further stands in the footer"
+
+def _firm_words(t:str) -> set[str]: return {w for w in tokens(t) if len(w) > 3 and w.isalpha() and w not in KEY_WORDS and w not in LEGAL}
+
+def legal_name(cs:list[Candidate], scores, i:int, j:int) -> int:
+    "The vendor's legal name for the best name `cs[i]` when it has no legal form (a logo, a trade name): the best-scored name ending in one, printed in the footer (`FOOT_Y`) or under a vendor key, sharing a word with it, scored at least a hundredth of it (the model rarely likes a footer), and not the customer's `cs[j]` or a bank; else `i`"
+    if cs[i].feats['legal'] or not (ws := _firm_words(cs[i].text)): return i
+    keyed = lambda d, k: any(d.feats.get(f'{p}_{k}') for p in ('left', 'above', 'sec'))
+    firm = [k for k, d in enumerate(cs) if d.feats['legal_last'] and (d.feats['y'] >= FOOT_Y or keyed(d, 'vendor')) and not keyed(d, 'customer') and not keyed(d, 'contact')
+            and not d.feats.get('self_contact') and scores[k] >= scores[i]/100 and loose(d.text) != loose(cs[j].text) and ws & _firm_words(d.text)]
+    return max(firm, key=lambda k: scores[k], default=i)
+
 class HeaderModel:
     "Per-field candidate scorers, the feature columns of each kind, and confidence curves"
     def __init__(self, models:dict, columns:dict, curves:dict|None=None, meta:dict|None=None):
@@ -364,6 +365,7 @@ class HeaderModel:
                 sc = {f: self.models[f].predict_proba(X)[:, 1] for f in fs}
                 best = dict(zip(fs, apart(*sc.values(), [c.text for c in cs]))) if kind == 'name' and len(fs) == 2 else {f: int(sc[f].argmax()) for f in fs}
                 out.update({f: (cs[k], float(sc[f][k])) for f, k in best.items()})
+                if kind == 'name' and len(fs) == 2: out['vendor'] = (cs[legal_name(cs, sc['vendor'], best['vendor'], best['customer'])], out['vendor'][1])  # the firm's score
         return out
 
     def confidence(self, f:str, score:float, typical:bool=False) -> float:

@@ -9,22 +9,22 @@ from functools import lru_cache
 
 # %% auto #0
 __all__ = ['KEYS', 'LEGAL', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 'REGISTRATION', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS',
-           'NAME_LABELS', 'CONNECTORS', 'token_keys', 'tokens', 'key_classes', 'no_states', 'legal_only', 'legal_ends',
-           'find_labels', 'has_label', 'column_re']
+           'NAME_LABELS', 'CONNECTORS', 'KEY_WORDS', 'token_keys', 'tokens', 'key_classes', 'no_states', 'legal_only',
+           'legal_ends', 'find_labels', 'has_label', 'column_re', 'web_match']
 
 # %% ../nbs/01c_keys.ipynb #bd0ee2cb
 KEYS = {
-    'total':    'total totals gesamt gesamtbetrag summe endbetrag betrag montant ttc importe totale totaal grand payable gross brutto bruto amount bedrag sum итого всего jumlah',
-    'due':      'due balance fällig faellig échéance echeance vencimiento vencimento vervaldatum vervaldag scadenza zahlbar payer pagar betalen оплате оплаты',
+    'total':    'total totals gesamt gesamtbetrag summe endbetrag betrag montant ttc importe totale totaal totalt razem grand payable gross brutto bruto amount bedrag sum итого всего jumlah',
+    'due':      'due balance fällig faellig échéance echeance vencimiento vencimento vervaldatum vervaldag scadenza zahlbar payer pagar betalen betala zapłaty förfallo forfald оплате оплаты',
     'subtotal': 'subtotal sub zwischensumme netto net ht sous excl nettobetrag base imponible',
     'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms ндс',
     'date':     'date datum fecha data dated issued vom дата tarikh',
     'number':   'no nr number num nummer numéro numero número n° nº № # id ref reference référence номер',
     'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung счет счёт',
     'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
-    'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire acheteur cliente klant factuuradres advertiser attention attn',
+    'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire acheteur cliente klant factuuradres nabywca odbiorca cessionario committente köpare advertiser attention attn',
     'to':       'to an à para aan',
-    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor leverancier verkoper fornitore fornecedor remit payee issuer rechnungsersteller aussteller absender émetteur emisor afzender mittente company station',
+    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor leverancier verkoper fornitore fornecedor remit payee issuer rechnungsersteller aussteller absender émetteur emisor afzender mittente sprzedawca wystawca prestatore säljare sælger company station',
     'agency':   'agency agentur agence media',
     'paid':     'paid payment cash change tendered bezahlt payé card credit visa rounding',
     'discount': 'discount rabatt remise skonto commission provision descuento',
@@ -37,7 +37,7 @@ KEYS = {
 }
 "Key classes and their words (several languages), space-separated"
 LEGAL = frozenset('gmbh ag kg ohg ug ltd limited inc llc llp corp corporation co company sarl sas sa bv nv plc pty srl spa oy ab '
-                  'sdn bhd pac committee association gbr ev lp gmbh&co bvba vof ek kgaa ltda lda sro aps eurl sasu sàrl'.split())
+                  'sdn bhd pac committee association gbr ev lp gmbh&co bvba vof ek kgaa ltda lda sro aps eurl sasu sàrl oo sl slu doo kft zrt pvt oyj'.split())
 "Legal forms and organisation words that end a company or an advertiser's name"
 _STEM_MIN, _LONG_TOKEN = 4, 6
 
@@ -81,12 +81,12 @@ def legal_only(name:str) -> bool:
 _NONSPACE = re.compile(r'\S+')
 
 def legal_ends(t:str, a:int, b:int) -> list[int]:
-    "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) or before any other word is none"
+    "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) but for a dotted one (`Sp. z o.o.`), or before any other word, is none"
     ends, run, named = [], False, False
     if LEGAL.isdisjoint(tokens(t[a:b])): return ends
     for m in _NONSPACE.finditer(t, a, b):
         ws = tokens(m[0])
-        if ws and named and not m[0].islower() and all(w in LEGAL for w in ws):
+        if ws and named and (not m[0].islower() or '.' in m[0]) and all(w in LEGAL for w in ws):
             if run: ends[-1] = m.end()
             else: ends.append(m.end())
             run = True
@@ -105,7 +105,8 @@ LABELS = {
                      'счёт-фактура №', 'номер счёта', 'номер счета', 'credit note no', 'credit note no.', 'handelsrechnung nr.',
                      'rechnung #', 'gutschrift #', 'rechnungskorrektur nr.', 'korrekturrechnung nr.', 'factuurnummer', 'factuur nr',
                      'factuur nr.', 'factuurnr', 'factuurnr.', 'numero fattura', 'fattura n.', 'fattura n°', 'n. fattura', 'número da fatura',
-                     'fatura n.º', 'fakturanummer', 'fakturanr', 'bill number', 'bill no', 'bill no.'],
+                     'fatura n.º', 'fakturanummer', 'fakturanr', 'bill number', 'bill no', 'bill no.',
+                     'receipt no', 'receipt no.', 'receipt number', 'receipt #', 'bon-nr', 'bon-nr.', 'bon nr.', 'faktura vat nr', 'faktura nr'],
                     ['nr', 'nr.', 'no', 'no.', 'n°', 'nº', '№', '#', 'number', 'nummer', 'invoice', 'rechnung', 'facture', 'factura',
                      'счёт', 'счет', 'gutschrift', 'avoir']),
  'date': (['invoice date', 'date of issue', 'issue date', 'date issued', 'invoice date:', 'rechnungsdatum', 'belegdatum', 'beleg-datum',
@@ -252,3 +253,13 @@ SALUTATIONS = {'herr', 'herrn', 'frau', 'firma', 'mr', 'mr.', 'mrs', 'mrs.', 'ms
 NAME_LABELS = {'name', 'nom', 'nombre', 'firma', 'company', 'société', 'empresa', 'наименование', 'название'}
 CONNECTORS = {'vom', 'von', 'du', 'от', 'dated', 'del', 'issued at', 'issued on'}
 "Weak date labels that count only after an invoice number in the same phrase (`Rechnung Nr. 42 vom 31.01.2014`)"
+
+# %% ../nbs/01c_keys.ipynb #915b61d2
+KEY_WORDS = frozenset(w for ws in KEYS.values() for w in ws.split())
+
+def web_match(name:str, webs:set[str]) -> float:
+    "1 when `name` squashed holds a name of `webs` or is held by one, 0.5 when its first word (4+ characters) is held by one, else 0; key words (`Seller`, `seller.com`) count for nothing"
+    toks = [t for t in tokens(name) if t not in KEY_WORDS]
+    s, first = ''.join(toks), toks[0] if toks else ''
+    if len(s) < 3: return 0.
+    return max([1. if d in s or s in d else .5 if len(first) >= 4 and first in d else 0. for d in webs - KEY_WORDS], default=0.)

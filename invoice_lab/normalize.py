@@ -30,9 +30,10 @@ def normalize_amount(raw:str|None) -> tuple[str|None, str|None]:
 # %% ../nbs/03_normalize.ipynb #d9fc8151
 LOCALE_WORDS = {'MYR': ('sdn bhd', 'sdn. bhd', 'malaysia', 'ringgit', 'kuala lumpur', 'selangor', 'johor'),
                 'SGD': ('singapore', 'pte ltd', 'pte. ltd'),
-                'EUR': ('gmbh', 'mwst', 'ust-id', 'ust.-id', 'steuernummer', 'ttc', 'tva', 'siret', 'iva', 'nif'),
+                'EUR': ('gmbh', 'mwst', 'ust-id', 'ust.-id', 'steuernummer', 'ttc', 'tva', 'siret', 'iva', 'nif', 'btw', 'kvk'),
                 'RUB': ('ндс', 'руб', 'ооо', 'инн'),
-                'GBP': ('vat reg no', 'united kingdom', 'ltd, london')}
+                'GBP': ('vat reg no', 'united kingdom', 'ltd, london'),
+                'SEK': ('bankgiro', 'plusgiro', 'momsreg', 'f-skatt'), 'NOK': ('foretaksregisteret', 'mva'), 'DKK': ('cvr-nr', 'cvr nr')}
 "Words that place a document in a currency area when no currency is printed"
 
 COMMON_CODES = {*CURRENCY_SYMBOLS.values(), 'SEK', 'NOK', 'DKK', 'HUF', 'CNY', 'PHP', 'VND', 'ZAR', 'MXN', 'AED', 'SAR'}

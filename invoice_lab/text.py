@@ -10,10 +10,10 @@ from decimal import Decimal
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'DATE_PATTERNS', 'CURRENCY_SYMBOLS', 'AMOUNT_RE', 'PHONE_TOKEN_RE', 'IBAN_RE',
-           'WEB_RE', 'month_number', 'ocr_digits', 'parse_date', 'date_hints', 'Span', 'find_dates', 'currency_code',
-           'parse_amount', 'AmountSpan', 'find_amounts', 'amount_in', 'date_in', 'number_in', 'iban_spans', 'id_checks',
-           'web_names']
+__all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'DATE_PATTERNS', 'CURRENCY_SYMBOLS', 'AMOUNT_RE', 'WHOLE_MARKS',
+           'PHONE_TOKEN_RE', 'IBAN_RE', 'WEB_RE', 'PLACE_RE', 'month_number', 'ocr_digits', 'parse_date', 'date_hints',
+           'Span', 'find_dates', 'currency_code', 'parse_amount', 'AmountSpan', 'find_amounts', 'amount_in', 'date_in',
+           'number_in', 'iban_spans', 'id_checks', 'web_names']
 
 # %% ../nbs/00b_text.ipynb #3d55a178
 DATE_LANGS = ('en', 'de', 'fr', 'es', 'nl', 'ru', 'ms')
@@ -199,15 +199,15 @@ def currency_code(mark:str|None) -> str|None:
     return m if len(m) == 3 and m.isalpha() and m in _iso_codes() else None
 
 # %% ../nbs/00b_text.ipynb #0f90ae67
-_CUR = r'(?:[A-Z]{3}|RM|US\$|[$€£₽¥]|руб\.?|р\.)'
-AMOUNT_RE = re.compile(rf'(?<![\d.,])(?P<pre>(?<![^\W\d_]){_CUR}\s?)?(?P<num>[-−]?\d{{1,3}}(?:[ .,’\'\u202f\u00a0]\d{{3}})*(?:[.,]\d{{1,2}})?|[-−]?\d+(?:[.,]\d{{1,2}})?)'
+_CUR = r'(?:[A-Z]{3}|RM|US\$|[$€£₽¥₹]|руб\.?|р\.)'
+AMOUNT_RE = re.compile(rf'(?<![\d.,])(?P<pre>(?<![^\W\d_]){_CUR}\s?)?(?P<num>[-−]?\d{{1,2}}(?:,\d\d)+,\d{{3}}(?:\.\d{{1,2}})?|[-−]?\d{{1,3}}(?:[ .,’\'\u202f\u00a0]\d{{3}})*(?:[.,]\d{{1,2}})?|[-−]?\d+(?:[.,]\d{{1,2}})?)'
                        rf'(?:\s?{_CUR})?-?(?![\d%])(?!\s?%)')
-"An amount, optionally with a currency before or after it: 9.00, RM9.00, $ 8.20, 1,007.50, 1.234,56 €, 1 234,56, 12,00 EUR, 5.00-"
+"An amount, optionally with a currency before or after it: 9.00, RM9.00, $ 8.20, 1,007.50, 1.234,56 €, 1 234,56, 12,00 EUR, 5.00-, ₹ 3,17,272.50 (lakh grouping)"
 
 def _decimals(num:str) -> bool: return bool(re.search(r'[.,]\d{1,2}$', num))
 
 # %% ../nbs/00b_text.ipynb #74ef3d78
-_MARK = r'(?:[^\W\d]{1,3}\s?|[$€£¥₽]\s?)?'
+_MARK = r'(?:[^\W\d]{1,3}\s?|[$€£¥₽₹]\s?)?'
 _NEG = re.compile(r'^\s*\(.*\)\s*$|\d\s*[-−–]\s*$|(?:^|(?<=[\s:]))' + _MARK + '[-−–]' + _MARK + r'\d')
 
 @lru_cache(maxsize=1 << 16)
@@ -234,12 +234,15 @@ class AmountSpan(Span):
     "An amount: `start:end`/`text` span the number alone; `pre` is the currency printed before it, if any"
     pre: str = ''
 
+WHOLE_MARKS = {'$', '€', '£', '¥', '₹', '₽'}
+"Symbols that make a number without decimals an amount"
+
 def find_amounts(text:str) -> list[AmountSpan]:
-    "Every amount with decimals in `text`, left to right, with its value (sign included); a mark before it counts when `currency_code` reads it"
+    "Every amount in `text` with decimals, or a whole one right after a currency symbol (`¥127,600`, `$850`; not `$ 0412`, `$4a`, `€5-`), left to right, with its value (sign included); a mark before it counts when `currency_code` reads it"
     out = []
     for m in AMOUNT_RE.finditer(text):
-        if not _decimals(m['num']): continue
         pre = m['pre'] or ''
+        if not _decimals(m['num']) and not (pre.strip() in WHOLE_MARKS and m['num'][0] in '123456789' and not re.match(r'[-\w#]', text[m.end('num'):])): continue
         a, b = (m.start('num') if pre and not currency_code(pre) else m.start()), m.end()
         mark = pre if a == m.start() else ''
         if text[a-1:a] == '(' and text[b:b+1] == ')': a, b = a - 1, b + 1  # accounting negative: (12.00)
@@ -316,3 +319,8 @@ def web_names(text:str) -> set[str]:
     for m in WEB_RE.finditer(text):
         if ls := [l for l in m.group(1).split('.')[:-1] if len(l) >= 4 and l.casefold() != 'www']: out.add(_squash(ls[-1]))
     return out
+
+# %% ../nbs/00b_text.ipynb #2997b1e9
+PLACE_RE = re.compile(r'(?:^|\s)(?:[A-Z]{1,2}[- ])?\d{4,5}(?: ?[A-Z]{2})?\s+[A-ZÀ-Þ][^\W\d_]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b')
+"The line of an address that holds the postcode and the place: `40235 DUESSELDORF`, `D-10115 Berlin`, `1012 AB Amsterdam`, `Springfield, IL 62704`, `London SW1A 1AA`"
+
