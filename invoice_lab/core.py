@@ -155,16 +155,18 @@ def same_row(a:Box, b:Box, overlap:float=ROW_OVERLAP, align:bool=False) -> bool:
 TALL = 1.5
 "With `align`: a box that meets a row only through boxes this many times taller than itself (a big `INVOICE` beside the sender's name and address lines) joins it only when its centre lies within half the row's mean height of the row's mean centre"
 
+def _centred(b:Box, row:list[Box]) -> bool:
+    "Whether `b`'s centre lies within half the mean height of `row` of its mean centre"
+    return abs(b.cy - sum(r.cy for r in row)/len(row)) < sum(r.height for r in row)/len(row)/2
+
 def group_rows(boxes:list[Box], overlap:float=ROW_OVERLAP, align:bool=False, reach:int=8) -> list[list[int]]:
     "Indices of `boxes` grouped into rows, top to bottom, each row left to right"
     rows:list[list[int]] = []
+    hs = [b.height for b in boxes]
     for i in sorted(range(len(boxes)), key=lambda i: (boxes[i].cy, boxes[i].x0 if align else i)):
-        b, last = boxes[i], rows[-1][-reach:] if align and rows else rows[-1][-1:] if rows else []
-        hits = [boxes[j] for j in last if same_row(b, boxes[j], overlap, align)]
-        if hits and align and min(h.height for h in hits) >= TALL*b.height:
-            row = [boxes[j] for j in rows[-1]]
-            hits = hits if abs(b.cy - sum(r.cy for r in row)/len(row)) < sum(r.height for r in row)/len(row)/2 else []
-        if hits: rows[-1].append(i)
+        b, last, tall = boxes[i], rows[-1][-reach:] if align and rows else rows[-1][-1:] if rows else [], TALL*hs[i]
+        if any(same_row(b, boxes[j], overlap, align) for j in last if not align or hs[j] < tall) or (align and
+           any(same_row(b, boxes[j], overlap, align) for j in last if hs[j] >= tall) and _centred(b, [boxes[j] for j in rows[-1]])): rows[-1].append(i)
         else: rows.append([i])
     return [sorted(r, key=lambda i: boxes[i].x0) for r in rows]
 

@@ -56,7 +56,7 @@ def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
         return c, f'symbol for {c} printed'
     low = text.lower()
     for cur, words in LOCALE_WORDS.items():
-        if w := next((w for w in words if re.search(r'(?<!\w)' + re.escape(w) + r'(?!\w)', low)), None):
+        if w := next((w for w in words if w in low and re.search(r'(?<!\w)' + re.escape(w) + r'(?!\w)', low)), None):
             return cur, f'locale word {w!r}'
     if '$' in text: return 'USD', 'bare $'
     return None, 'no currency evidence'
