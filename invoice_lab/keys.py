@@ -78,15 +78,15 @@ def legal_only(name:str) -> bool:
     toks = tokens(name); words = [t for t in toks if len(t) > 1]
     return len(words) > 1 and toks[0] in LEGAL and all(t in LEGAL for t in words)
 
-_NONSPACE = re.compile(r'\S+')
+_NONSPACE, _DOTTED = re.compile(r'\S+'), re.compile(r'[^\W\d_]\.[^\W\d_]')
 
 def legal_ends(t:str, a:int, b:int) -> list[int]:
-    "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) but for a dotted one (`Sp. z o.o.`), or before any other word, is none"
+    "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) but for a dotted one (`Sp. z o.o.`, not `kg.` ending a sentence), or before any other word, is none"
     ends, run, named = [], False, False
     if LEGAL.isdisjoint(tokens(t[a:b])): return ends
     for m in _NONSPACE.finditer(t, a, b):
         ws = tokens(m[0])
-        if ws and named and (not m[0].islower() or '.' in m[0]) and all(w in LEGAL for w in ws):
+        if ws and named and (not m[0].islower() or _DOTTED.search(m[0])) and all(w in LEGAL for w in ws):
             if run: ends[-1] = m.end()
             else: ends.append(m.end())
             run = True
@@ -106,7 +106,7 @@ LABELS = {
                      'rechnung #', 'gutschrift #', 'rechnungskorrektur nr.', 'korrekturrechnung nr.', 'factuurnummer', 'factuur nr',
                      'factuur nr.', 'factuurnr', 'factuurnr.', 'numero fattura', 'fattura n.', 'fattura n°', 'n. fattura', 'número da fatura',
                      'fatura n.º', 'fakturanummer', 'fakturanr', 'bill number', 'bill no', 'bill no.',
-                     'receipt no', 'receipt no.', 'receipt number', 'receipt #', 'bon-nr', 'bon-nr.', 'bon nr.', 'faktura vat nr', 'faktura nr'],
+                     'receipt no', 'receipt no.', 'receipt number', 'receipt #', 'bon-nr', 'bon-nr.', 'bon nr.', 'faktura vat nr', 'faktura nr', 'bon nr'],
                     ['nr', 'nr.', 'no', 'no.', 'n°', 'nº', '№', '#', 'number', 'nummer', 'invoice', 'rechnung', 'facture', 'factura',
                      'счёт', 'счет', 'gutschrift', 'avoir']),
  'date': (['invoice date', 'date of issue', 'issue date', 'date issued', 'invoice date:', 'rechnungsdatum', 'belegdatum', 'beleg-datum',

@@ -30,12 +30,12 @@ def normalize_amount(raw:str|None) -> tuple[str|None, str|None]:
 # %% ../nbs/03_normalize.ipynb #d9fc8151
 LOCALE_WORDS = {'MYR': ('sdn bhd', 'sdn. bhd', 'malaysia', 'ringgit', 'kuala lumpur', 'selangor', 'johor'),
                 'SGD': ('singapore', 'pte ltd', 'pte. ltd'),
-                'CAD': ('tps', 'tvq', 'qst', 'hst', 'gst/hst'), 'MXN': ('rfc', 'cfdi'),
-                'EUR': ('gmbh', 'mwst', 'ust-id', 'ust.-id', 'steuernummer', 'ttc', 'tva', 'siret', 'iva', 'nif', 'btw', 'kvk'),
+                'CAD': ('tvq', 'qst', 'tvh', 'gst/hst', 'hst #', 'hst no', 'hst reg'), 'MXN': ('cfdi', 'r.f.c.'),
+                'EUR': ('gmbh', 'mwst', 'ust-id', 'ust.-id', 'steuernummer', 'ttc', 'tva', 'siret', 'iva', 'nif', 'btw-nr', 'btw nr', 'btw-id', 'kvk'),
                 'RUB': ('ндс', 'руб', 'ооо', 'инн'),
                 'GBP': ('vat reg no', 'united kingdom', 'ltd, london'),
-                'SEK': ('bankgiro', 'plusgiro', 'momsreg', 'f-skatt'), 'NOK': ('foretaksregisteret', 'mva'), 'DKK': ('cvr-nr', 'cvr nr')}
-"Words that place a document in a currency area when no currency is printed"
+                'SEK': ('bankgiro', 'plusgiro', 'momsreg', 'f-skatt'), 'NOK': ('foretaksregisteret',), 'DKK': ('cvr-nr', 'cvr nr')}
+"Words that place a document in a currency area when no code or mark is printed (they outrank a bare `$`); the area with the most different words wins, the first listed on a tie"
 
 COMMON_CODES = {*CURRENCY_SYMBOLS.values(), 'SEK', 'NOK', 'DKK', 'HUF', 'CNY', 'PHP', 'VND', 'ZAR', 'MXN', 'AED', 'SAR'}
 "ISO codes read as a document's currency when printed in capitals (not `ALL`, `TOP`, `PEN`: words on receipts)"
@@ -52,12 +52,11 @@ def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
         c = max(codes, key=codes.count)  # on a tie, the first printed
         return c, f'code {c} printed'
     if syms := [currency_code(s) for s in _SYMBOL.findall(text)]:
-        c = max(set(syms), key=syms.count)
+        c = max(syms, key=syms.count)  # on a tie, the first printed
         return c, f'symbol for {c} printed'
     low = text.lower()
-    for cur, words in LOCALE_WORDS.items():
-        if w := next((w for w in words if w in low and re.search(r'(?<!\w)' + re.escape(w) + r'(?!\w)', low)), None):
-            return cur, f'locale word {w!r}'
+    found = {cur: [w for w in words if w in low and re.search(r'(?<!\w)' + re.escape(w) + r'(?!\w)', low)] for cur, words in LOCALE_WORDS.items()}
+    if (cur := max(found, key=lambda c: len(found[c]))) and found[cur]: return cur, f'locale word {found[cur][0]!r}'
     if '$' in text: return 'USD', 'bare $'
     return None, 'no currency evidence'
 
