@@ -338,14 +338,14 @@ def apart(sa, sb, texts:list[str]) -> tuple[int, int]:
 FOOT_Y = 0.6
 "A name this far down its page or further stands in the footer"
 
-def _firm_words(t:str) -> list[str]: return [w for w in tokens(t) if len(w) > 3 and w.isalpha() and w not in KEY_WORDS and w not in LEGAL]
+def _firm_words(t:str) -> set[str]: return {w for w in tokens(t) if len(w) > 3 and w.isalpha() and w not in KEY_WORDS and w not in LEGAL}
 
 def legal_name(cs:list[Candidate], scores, i:int, j:int) -> int:
-    "The vendor's legal name for the best name `cs[i]` when it has no legal form (a logo, a trade name): the best-scored name ending in one, printed in the footer (`FOOT_Y`) or under a vendor key, holding its first name word (`Norrskog Bygg` → `Norrskog Bygg & Montage AB`, not `Bright Solutions` → `Global Solutions Ltd`), scored at least a hundredth of it (the model rarely likes a footer), and not the customer's `cs[j]` or a bank; else `i`"
+    "The vendor's legal name for the best name `cs[i]` when it has no legal form (a logo, a trade name): the best-scored name ending in one, printed in the footer (`FOOT_Y`) or under a vendor key, sharing a name word with it (`Norrskog Bygg` → `Norrskog Bygg & Montage AB`, a signature's `Marek Kowalczyk` → `Zakład Stolarski Kowalczyk Sp. z o.o.`), scored at least a hundredth of it (the model rarely likes a footer), and not the customer's `cs[j]` or a bank; else `i`"
     if cs[i].feats['legal'] or not (ws := _firm_words(cs[i].text)): return i
     keyed = lambda d, k: any(d.feats.get(f'{p}_{k}') for p in ('left', 'above', 'sec'))
     firm = [k for k, d in enumerate(cs) if d.feats['legal_last'] and (d.feats['y'] >= FOOT_Y or keyed(d, 'vendor')) and not keyed(d, 'customer') and not keyed(d, 'contact')
-            and not d.feats.get('self_contact') and scores[k] >= scores[i]/100 and loose(d.text) != loose(cs[j].text) and ws[0] in _firm_words(d.text)]
+            and not d.feats.get('self_contact') and scores[k] >= scores[i]/100 and loose(d.text) != loose(cs[j].text) and ws & _firm_words(d.text)]
     return max(firm, key=lambda k: scores[k], default=i)
 
 class HeaderModel:
