@@ -78,7 +78,7 @@ def legal_only(name:str) -> bool:
     toks = tokens(name); words = [t for t in toks if len(t) > 1]
     return len(words) > 1 and toks[0] in LEGAL and all(t in LEGAL for t in words)
 
-_NONSPACE, _DOTTED = re.compile(r'\S+'), re.compile(r'[^\W\d_]\.[^\W\d_]')
+_NONSPACE, _LETTER_DOT = re.compile(r'\S+'), re.compile(r'[^\W\d_]\.[^\W\d_]')
 
 def legal_ends(t:str, a:int, b:int) -> list[int]:
     "Where each run of legal forms in `t[a:b]` ends, a name standing before it (`Brightlight Energy Ltd, registered in...`): single letters go with a run (`CO. (M) SDN BHD`); a legal word in lower case (`ab Werk`) but for a dotted one (`Sp. z o.o.`, not `kg.` ending a sentence), or before any other word, is none"
@@ -86,7 +86,7 @@ def legal_ends(t:str, a:int, b:int) -> list[int]:
     if LEGAL.isdisjoint(tokens(t[a:b])): return ends
     for m in _NONSPACE.finditer(t, a, b):
         ws = tokens(m[0])
-        if ws and named and (not m[0].islower() or _DOTTED.search(m[0])) and all(w in LEGAL for w in ws):
+        if ws and named and (not m[0].islower() or _LETTER_DOT.search(m[0])) and all(w in LEGAL for w in ws):
             if run: ends[-1] = m.end()
             else: ends.append(m.end())
             run = True
