@@ -221,18 +221,16 @@ def date_candidates(lines:list[LineInfo]) -> list[Cand]:
         c.feats.update(order=k, order_rel=k/len(out), n_dates=len(out), same=same[re.sub(r'\s+', '', c.text)])
     return out
 
-_DEC = re.compile(r'[.,]\d\d?$')
-
 def amount_value(num:str) -> float|None:
     "The number the first amount (with decimals) in a string stands for, as a float feature: `'1,007.50'` → 1007.5"
-    return next((float(a.value) for a in find_amounts(num) if a.value is not None and _DEC.search(a.text)), None)
+    return next((float(a.value) for a in find_amounts(num, whole=False) if a.value is not None), None)
 
 # %% ../nbs/02_extract.ipynb #5bd621d0
 def amount_candidates(lines:list[LineInfo]) -> list[Cand]:
     "Every amount, as a number and with its currency as printed, with its context and rank"
     out, vals = [], []
     for i, l in enumerate(lines):
-        found = [s for s in find_amounts(l.text) if s.value is not None and _DEC.search(s.text)]  # as trained: no whole `$850`
+        found = [s for s in find_amounts(l.text, whole=False) if s.value is not None]  # as trained: no whole `$850`
         for s in found:
             v, num, a, b, x = float(s.value), s.text, s.start, s.end, s.start - len(s.pre)
             box = _words_box(l, a, b)

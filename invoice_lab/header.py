@@ -355,7 +355,6 @@ class HeaderModel:
 
     def answers(self, cands:dict[str, list[Candidate]]) -> dict[str, tuple[Candidate, float]]:
         "Per field, the best candidate and its score (one feature matrix per kind, scored by each of its fields)"
-        import numpy as np
         out = {}
         with one_thread():
             for kind, fs in KINDS.items():
@@ -363,9 +362,10 @@ class HeaderModel:
                 if not cs or not fs: continue
                 X = feature_matrix([c.feats for c in cs], self.columns[kind])
                 sc = {f: self.models[f].predict_proba(X)[:, 1] for f in fs}
-                best = dict(zip(fs, apart(*sc.values(), [c.text for c in cs]))) if kind == 'name' and len(fs) == 2 else {f: int(sc[f].argmax()) for f in fs}
-                out.update({f: (cs[k], float(sc[f][k])) for f, k in best.items()})
-                if kind == 'name' and len(fs) == 2: out['vendor'] = (cs[legal_name(cs, sc['vendor'], best['vendor'], best['customer'])], out['vendor'][1])  # the answer's score: it found the firm
+                if kind == 'name' and len(fs) == 2:
+                    v, b = apart(sc['vendor'], sc['customer'], [c.text for c in cs])
+                    out.update(vendor=(cs[legal_name(cs, sc['vendor'], v, b)], float(sc['vendor'][v])), customer=(cs[b], float(sc['customer'][b])))  # the vendor keeps its answer's score: that found the firm
+                else: out.update({f: (cs[k], float(sc[f][k])) for f in fs for k in [int(sc[f].argmax())]})
         return out
 
     def confidence(self, f:str, score:float, typical:bool=False) -> float:

@@ -56,7 +56,8 @@ def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:
         return c, f'symbol for {c} printed'
     low = text.lower()
     found = {cur: [w for w in words if w in low and re.search(r'(?<!\w)' + re.escape(w) + r'(?!\w)', low)] for cur, words in LOCALE_WORDS.items()}
-    if (cur := max(found, key=lambda c: len(found[c]))) and found[cur]: return cur, f'locale word {found[cur][0]!r}'
+    cur = max(found, key=lambda c: len(found[c]))  # on a tie, the first listed
+    if found[cur]: return cur, f'locale word {found[cur][0]!r}'
     if '$' in text: return 'USD', 'bare $'
     return None, 'no currency evidence'
 

@@ -238,12 +238,12 @@ WHOLE_MARKS = {'$', 'US$', '€', '£', '¥', '₹', '₽'}
 "Symbols that make a number without decimals an amount"
 _WHOLE = re.compile(r'[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?:\.\d{3})+|[1-9]\d*')  # one kind of grouping: not `$1,500 250`
 
-def find_amounts(text:str) -> list[AmountSpan]:
-    "Every amount in `text` with decimals, or a whole one right after a currency symbol (`¥127,600`, `$850`; not `$ 0412`, `$4a`, `€5-`), left to right, with its value (sign included); a mark before it counts when `currency_code` reads it"
+def find_amounts(text:str, whole:bool=True) -> list[AmountSpan]:
+    "Every amount in `text` with decimals, or (`whole`) a whole one right after a currency symbol (`¥127,600`, `$850`; not `$ 0412`, `$4a`, `€5-`), left to right, with its value (sign included); a mark before it counts when `currency_code` reads it"
     out = []
     for m in AMOUNT_RE.finditer(text):
         pre = m['pre'] or ''
-        if not _decimals(m['num']) and not (pre.strip() in WHOLE_MARKS and _WHOLE.fullmatch(m['num']) and not re.match(r'[-\w#]', text[m.end('num'):])): continue
+        if not _decimals(m['num']) and not (whole and pre.strip() in WHOLE_MARKS and _WHOLE.fullmatch(m['num']) and not re.match(r'[-\w#]', text[m.end('num'):])): continue
         a, b = (m.start('num') if pre and not currency_code(pre) else m.start()), m.end()
         mark = pre if a == m.start() else ''
         if text[a-1:a] == '(' and text[b:b+1] == ')': a, b = a - 1, b + 1  # accounting negative: (12.00)
