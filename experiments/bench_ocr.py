@@ -38,6 +38,9 @@ SETTINGS = {
     'main': dict(params=MAIN, orient=True, legacy=True),
     'main-no-orient': dict(params=MAIN, orient=False, legacy=True),
     'after': dict(params={}, orient=True),
+    'full-size-det': dict(params={'line_px': None}, orient=True),
+    'line_px48': dict(params={'line_px': 48}, orient=True),
+    'line_px32': dict(params={'line_px': 32}, orient=True),
     'after-no-orient': dict(params={}, orient=False),
     '1thread': dict(params=BEFORE, orient=False, threads=1, legacy=True),
     'rec_w160': dict(params={**BEFORE, 'Rec.rec_img_shape': [3, 48, 160]}, orient=False, legacy=True),
@@ -91,10 +94,10 @@ def use_setting(name:str) -> bool:
     if backend := s.get('backend', 'onnxruntime' if s.get('legacy') else None): os.environ['INVOICE_LAB_OCR_BACKEND'] = backend  # legacy: as it was, on onnxruntime
     if name.startswith('before'):   # as before issue 11: rapidocr's own float64 normalisation, no digit clean-up
         ocr._det_float32, ocr.fix_digits = (lambda: None), (lambda t: t)
-    eng = ocr.RapidOCREngine(s['params'])
+    eng = ocr.RapidOCREngine({**s['params'], **({'line_px': None} if s.get('legacy') else {})})
     if s.get('legacy'):
         from rapidocr import RapidOCR
-        eng.ocr = RapidOCR(params={**eng.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,
+        eng.ocr = RapidOCR(params={**ocr.rapidocr_params(eng.settings), 'Global.log_level': 'warning', 'Global.return_word_box': True,
                                    'EngineConfig.onnxruntime.intra_op_num_threads': ocr.ocr_threads(),
                                    'EngineConfig.onnxruntime.inter_op_num_threads': 1})
     ocr._engine = lambda _: eng

@@ -4,28 +4,28 @@
 
 # %% ../nbs/01_ocr.ipynb #a04d10b8
 from __future__ import annotations
-import io, json, os, re, warnings
+import io, json, os, re, threading, warnings
 from functools import lru_cache
 from pathlib import Path
 from .core import *
 from .read import *
-from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION
+from .orient import find_orientation, turn_upright, to_sent, ORIENT_VERSION, PROBE_SIDES
 from .ocrfix import clean_words, FIX_VERSION
 from .runtime import ocr_device, ocr_threads, ocr_backend, OpenVINOSession, OPENVINO_SESSION, INT8_VERSION, int8_detector, _ort_no_spinning, _det_float32, _rec_in_threads
 
 # %% auto #0
-__all__ = ['ENGINES', 'SPLIT_VERSION', 'DET_PAD', 'REC_PAD', 'DET_SHAPES', 'REC_SHAPES', 'PADDLE_MODELS', 'Engine',
+__all__ = ['ENGINES', 'SPLIT_VERSION', 'DET_INPUT', 'DET_PAD', 'REC_PAD', 'DET_SHAPES', 'REC_SHAPES', 'PADDLE_MODELS', 'Engine',
            'engine_names', 'get_engine', 'split_words', 'read_boxes', 'boxes_path', 'run_ocr', 'layout', 'cache_path',
-           'load_document', 'RapidOCREngine', 'rapid_models', 'words_from_tokens', 'paddle_model_dirs',
-           'PaddleOCREngine', 'TesseractEngine', 'words_table']
+           'load_document', 'det_limit', 'DetInput', 'rapidocr_params', 'RapidOCREngine', 'rapid_models',
+           'words_from_tokens', 'paddle_model_dirs', 'PaddleOCREngine', 'TesseractEngine', 'words_table']
 
 # %% ../nbs/01_ocr.ipynb #78a64bf0
 class Engine:
     "The interface of an OCR engine"
     name, version = '', ''
     settings:dict = {}
-    def segments(self, im) -> list[list[Word]]:
-        "Text segments of PIL image `im`, each a list of words in reading order, boxes in pixels"
+    def segments(self, im, line_px:float|None=None) -> list[list[Word]]:
+        "Text segments of PIL image `im`, each a list of words in reading order, boxes in pixels; `line_px`: how high its text lines' boxes are, when known (an engine may detect on a smaller copy)"
         raise NotImplementedError
 
 ENGINES:dict[str, type] = {}
@@ -83,7 +83,8 @@ def _ocr_page(eng:Engine, p:Page, orient:bool=True) -> str:
         p.rotation, p.skew, why = o.rotation, None if o.rotation is None else o.skew, o.reason
         im = turn_upright(im, o)
         if o.rotation in (90, 270): sx, sy = sy, sx
-    words = [w.model_copy(update={'box': to_sent(p, w.box)}) for w in layout(eng.segments(im), sx, sy, eng.name)]
+    segs = eng.segments(im, o.line_px) if orient else eng.segments(im)
+    words = [w.model_copy(update={'box': to_sent(p, w.box)}) for w in layout(segs, sx, sy, eng.name)]
     words = [w for w in words if not any(w.box.overlaps(t.box) for t in p.words)]  # with a text layer: keep it, add what OCR read outside it
     words = [w.model_copy(update={'text': t}) for w, t in zip(words, clean_words([w.text for w in words], [t.text for t in p.words]))]
     if p.words:
@@ -140,7 +141,7 @@ def layout(segments:list[list[Word]], sx:float=1., sy:float|None=None, source:st
 def cache_path(sha256:str, engine:str|Engine, orient:bool=True) -> Path:
     "The cache file of the document with hash `sha256` read with `engine` (a name, or an engine with its settings)"
     eng = engine if isinstance(engine, Engine) else get_engine(engine)
-    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION, FIX_VERSION, SPLIT_VERSION], sort_keys=True).encode())
+    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION, FIX_VERSION, SPLIT_VERSION, DET_INPUT], sort_keys=True).encode())
     return cache_dir()/'ocr'/eng.name/key[:2]/f'{key}.json'
 
 def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=True, name:str|None=None, orient:bool=True,
@@ -162,6 +163,37 @@ def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=Tru
     tmp.write_text(doc.to_json()); tmp.replace(path)
     return doc
 
+# %% ../nbs/01_ocr.ipynb #5dd79613
+def _own_ratio(h:int, w:int, side:int, kind:str) -> float:
+    "How rapidocr's `DetPreProcess(side, kind)` scales an `h`×`w` array (before rounding to multiples of 32)"
+    return min(1., side/max(h, w)) if kind == 'max' else max(1., side/min(h, w))
+
+def det_limit(h:int, w:int, line_px:float|None, want:float|None, side:int=736, kind:str='min') -> tuple[int, str]:
+    """The `(limit_side_len, limit_type)` rapidocr's detector reads the `h`×`w` array it is given with, when its text lines' boxes are `line_px` high in it:
+    its own `(side, kind)`, unless lines taller than `want` px let it read a smaller copy, never smaller than `PROBE_SIDES[0]` px on the longer side (the orientation probe found the lines at that size) nor 32 on the shorter.
+    Never larger than its own; small print is never shrunk"""
+    if not (line_px and want): return side, kind
+    r, own = max(want/line_px, PROBE_SIDES[0]/max(h, w), 32/min(h, w)), _own_ratio(h, w, side, kind)
+    if r >= own: return side, kind
+    return (round(min(h, w)*r), 'min') if r >= 1 else (round(max(h, w)*r), 'max')
+
+class DetInput:
+    """What rapidocr's detector prepares a page with (returned by its `get_preprocess()`): `DetPreProcess` at `det_limit`, from the line height set for the page this thread reads (`page.line`: `line_px` of the image as given, and its width).
+    One object read at call time, so threads that share the detector keep their own pages' sizes"""
+    def __init__(self, det, want:float|None): self.det, self.want, self.page = det, want, threading.local()
+    def __call__(self, img):
+        from rapidocr.ch_ppocr_det.utils import DetPreProcess
+        d, (line, width) = self.det, getattr(self.page, 'line', (None, 1))
+        h, w = img.shape[:2]   # rapidocr's copy within `max_side_len`, maybe padded in height: its width is the scale
+        return DetPreProcess(*det_limit(h, w, line and line*w/width, self.want, d.limit_side_len, d.limit_type), d.mean, d.std)(img)
+
+def rapidocr_params(settings:dict) -> dict:
+    "rapidocr's own keys of engine `settings` (the dotted ones, `Det.box_thresh`...): what `RapidOCR(params=...)` takes"
+    return {k: v for k, v in settings.items() if '.' in k}
+
+DET_INPUT = 'line-px-1'
+"Revision of how the detector's input is sized (`det_limit`; in the OCR cache key)"
+
 # %% ../nbs/01_ocr.ipynb #37d3b5f3
 def _quad_box(q) -> Box: return Box.from_quad([(float(x), float(y)) for x, y in q])
 
@@ -169,10 +201,11 @@ DET_PAD, REC_PAD, DET_SHAPES, REC_SHAPES = 128, 32, 32, 64
 "On OpenVINO: page images padded to multiples of `DET_PAD` px, text lines to multiples of `REC_PAD` px wide; kernels kept for `DET_SHAPES` page sizes and `REC_SHAPES` line widths"
 
 class RapidOCREngine(Engine):
-    "rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime, in float32 or int8, or on OpenVINO, per `ocr_backend`), words with their own boxes"
+    """rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime, in float32 or int8, or on OpenVINO, per `ocr_backend`), words with their own boxes.
+    `settings`: rapidocr's own (dotted keys) and `line_px`, the height text lines' boxes need on the detector's input (`det_limit`; None: rapidocr's own size)"""
     name = 'rapidocr'
     settings = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000,
-                'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6, 'Rec.rec_img_shape': [3, 48, 64], 'Rec.rec_batch_num': 1}
+                'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6, 'Rec.rec_img_shape': [3, 48, 64], 'Rec.rec_batch_num': 1, 'line_px': 40}
     def __init__(self, settings:dict|None=None):
         dev = ocr_device()
         gpu = {} if dev == 'cpu' else {'EngineConfig.onnxruntime.use_cuda': True, 'EngineConfig.onnxruntime.cuda_ep_cfg.device_id': int(dev[4:])}
@@ -184,11 +217,13 @@ class RapidOCREngine(Engine):
         except ImportError as e: raise EngineUnavailable(f'rapidocr is not installed ({e}): pip install "rapidocr>=3.10,<4" onnxruntime') from None
         _ort_no_spinning(); _det_float32()
         n = ocr_threads()
-        self.ocr = RapidOCR(params={**self.settings, 'Global.log_level': 'warning', 'Global.return_word_box': True,
+        self.ocr = RapidOCR(params={**rapidocr_params(self.settings), 'Global.log_level': 'warning', 'Global.return_word_box': True,
                                     'EngineConfig.onnxruntime.intra_op_num_threads': n,
                                     'EngineConfig.onnxruntime.inter_op_num_threads': 1})
+        det = self.ocr._load_det_model()
+        self.det_input = DetInput(det, self.settings.get('line_px'))
+        det.get_preprocess = lambda: self.det_input
         if dev == 'cpu':  # the detector runs on `n` threads, the recogniser and classifier on one each, `n` lines at a time
-            det = self.ocr._load_det_model()
             self.ocr.cfg.EngineConfig.onnxruntime.intra_op_num_threads = 1
             _rec_in_threads(self.ocr, n)
             if self.backend == 'onnxruntime-int8':
@@ -202,9 +237,11 @@ class RapidOCREngine(Engine):
                 rec.session = OpenVINOSession(rec.session.session._model_path, 1, pad=(1, REC_PAD), crop='steps', shapes=REC_SHAPES)
         self.version = f'{__version__} {self.backend}' + {'onnxruntime': '', 'onnxruntime-int8': f' {INT8_VERSION}'}.get(self.backend, f' session {OPENVINO_SESSION} pad {DET_PAD}/{REC_PAD}')  # in the cache key: the backends read a few characters differently
 
-    def segments(self, im) -> list[list[Word]]:
+    def segments(self, im, line_px:float|None=None) -> list[list[Word]]:
         if min(im.size) < 16: return []  # no text fits, and rapidocr's resize fails on it
-        r = self.ocr(im)
+        self.det_input.page.line = (line_px, im.width)
+        try: r = self.ocr(im)
+        finally: del self.det_input.page.line
         if r.txts is None or not len(r.txts): return []
         wr, j, out = list(r.word_results or []), 0, []
         for quad, txt, score in zip(r.boxes, r.txts, r.scores):
@@ -318,7 +355,7 @@ class PaddleOCREngine(Engine):
                                  **{k: v for k, v in s.items() if k.startswith('text_')})
         except Exception as e: raise _paddle_error(e) from None
 
-    def segments(self, im) -> list[list[Word]]:
+    def segments(self, im, line_px:float|None=None) -> list[list[Word]]:
         import numpy as np
         with self.lock: r = self.ocr.predict(np.asarray(im.convert('RGB'))[:, :, ::-1], return_word_box=True)[0]
         return [words_from_tokens([(t, _quad_box(q)) for t, q in zip(toks, regs)], float(score))
@@ -342,7 +379,7 @@ class TesseractEngine(Engine):
         for l in self.settings['lang'].split('+'):
             if l not in langs: raise EngineUnavailable(f'tesseract has no {l!r} language data: apt-get install tesseract-ocr-{l}')
 
-    def segments(self, im) -> list[list[Word]]:
+    def segments(self, im, line_px:float|None=None) -> list[list[Word]]:
         import csv, subprocess
         buf = io.BytesIO(); im.convert('RGB').save(buf, 'PPM')
         env = {**os.environ, 'OMP_THREAD_LIMIT': '1'}

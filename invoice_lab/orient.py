@@ -87,10 +87,11 @@ ORIENT_VERSION = 'orient-2'
 "Changes when the orientation logic does (part of the OCR cache key)"
 
 class Orientation(BaseModel):
-    "How a page image is turned: `rotation` (None when unknown) and `skew` to undo, the line count, and why"
+    "How a page image is turned: `rotation` (None when unknown) and `skew` to undo, the line count, the median height of the lines' boxes (`line_px`, pixels of the image as given; None when unknown), and why"
     rotation: Optional[int] = None
     skew: float = 0.
     lines: int = 0
+    line_px: Optional[float] = None
     reason: str = ''
 
 # %% ../nbs/01a_orient.ipynb #dda370f9
@@ -120,6 +121,10 @@ def _axis(quads) -> tuple[float, float, list]:
         t = 2*math.atan2(v[1], v[0]); sx += L*math.cos(t); sy += L*math.sin(t); tot += L; lines.append((L, q))
     if not lines: return 0., 0., []
     return math.degrees(math.atan2(sy, sx))/2, math.hypot(sx, sy)/tot, [q for _, q in sorted(lines, key=lambda t: -t[0])]
+
+def _height(lines:list) -> float:
+    "The median height (shorter side) of the line quads `lines`"
+    return sorted(min(math.dist(q[0], q[1]), math.dist(q[1], q[2])) for q in lines)[len(lines)//2]
 
 # %% ../nbs/01a_orient.ipynb #cb586132
 def _crops(small:Image.Image, quads:list, a:float, n:int=12) -> list:
@@ -158,7 +163,8 @@ def find_orientation(im:Image.Image, models:tuple) -> Orientation:
     rest = (theta + 45) % 90 - 45                    # the slope left after the nearest quarter turn
     turn = round((theta - rest + (180 if flip else 0))/90) % 4*90
     skew = round(rest, 2) if MIN_SKEW <= abs(rest) <= MAX_SKEW else 0.
-    return Orientation(rotation=turn, skew=skew, lines=len(lines), reason=f'{len(lines)} text lines at {theta:+.1f}°; {why}')
+    return Orientation(rotation=turn, skew=skew, lines=len(lines), line_px=round(_height(lines)*max(im.size)/max(small.size), 1),
+                       reason=f'{len(lines)} text lines at {theta:+.1f}°; {why}')
 
 def turn_upright(im:Image.Image, o:Orientation) -> Image.Image:
     "`im` turned back by `o.rotation + o.skew` degrees (canvas grown, new corners white)"

@@ -78,7 +78,7 @@ def test_huge_pages_are_rasterised_within_the_request_budget(monkeypatch):
     "8 blank 200×200-inch pages (1.4 kB): every page is OCRed, all of them together within max_total_pixels"
     from invoice_lab.ocr import RapidOCREngine
     seen = []
-    monkeypatch.setattr(RapidOCREngine, 'segments', lambda self, im: seen.append(im.size) or [])
+    monkeypatch.setattr(RapidOCREngine, 'segments', lambda self, im, line_px=None: seen.append(im.size) or [])
     with TestClient(create_app(ApiSettings(api_key='k3y', processes=False), warm=False)) as c: r = post(c, huge_pages_pdf(8), '/v1/ocr')
     assert r.status_code == 200, r.text
     assert len(seen) == 8 and sum(w * h for w, h in seen) <= 100_000_000, seen   # the default max_total_pixels

@@ -174,9 +174,9 @@ def test_request_timeout(monkeypatch):
     "Real OCR past the time limit: a 504, and the OCR is interrupted (it never returns) rather than run to its end"
     from invoice_lab.ocr import RapidOCREngine
     calls, real = [], RapidOCREngine.segments
-    def segments(self, im):
+    def segments(self, im, line_px=None):
         calls.append('started')
-        out = real(self, im)
+        out = real(self, im, line_px)
         calls.append('returned')
         return out
     monkeypatch.setattr(RapidOCREngine, 'segments', segments)
@@ -206,10 +206,10 @@ def test_health_answers_during_slow_scan(monkeypatch):
     "While the only worker thread is busy OCRing (again and again until released), /healthz keeps answering"
     from invoice_lab.ocr import RapidOCREngine
     started, release, real = threading.Event(), threading.Event(), RapidOCREngine.segments
-    def segments(self, im):
+    def segments(self, im, line_px=None):
         started.set()
         while True:
-            out = real(self, im)
+            out = real(self, im, line_px)
             if release.is_set(): return out
     monkeypatch.setattr(RapidOCREngine, 'segments', segments)
     app = create_app(ApiSettings(workers=1, processes=False), warm=False)
