@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_ocr.ipynb #a04d10b8
 from __future__ import annotations
-import io, json, os, re, threading, warnings
+import io, json, math, os, re, threading, warnings
 from functools import lru_cache
 from pathlib import Path
 from .core import *
@@ -141,7 +141,7 @@ def layout(segments:list[list[Word]], sx:float=1., sy:float|None=None, source:st
 def cache_path(sha256:str, engine:str|Engine, orient:bool=True) -> Path:
     "The cache file of the document with hash `sha256` read with `engine` (a name, or an engine with its settings)"
     eng = engine if isinstance(engine, Engine) else get_engine(engine)
-    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION, FIX_VERSION, SPLIT_VERSION, DET_INPUT], sort_keys=True).encode())
+    key = sha256_of(json.dumps([sha256, eng.name, eng.version, eng.settings, orient and ORIENT_VERSION, FIX_VERSION, SPLIT_VERSION], sort_keys=True).encode())
     return cache_dir()/'ocr'/eng.name/key[:2]/f'{key}.json'
 
 def load_document(src:str|Path|bytes|Document, engine:str='auto', cache:bool=True, name:str|None=None, orient:bool=True,
@@ -172,7 +172,7 @@ def det_limit(h:int, w:int, line_px:float|None, want:float|None, side:int=736, k
     """The `(limit_side_len, limit_type)` rapidocr's detector reads the `h`×`w` array it is given with, when its text lines' boxes are `line_px` high in it:
     its own `(side, kind)`, unless lines taller than `want` px let it read a smaller copy, never smaller than `PROBE_SIDES[0]` px on the longer side (the orientation probe found the lines at that size) nor 32 on the shorter.
     Never larger than its own; small print is never shrunk"""
-    if not (line_px and want): return side, kind
+    if not (0 < (line_px or 0) < math.inf and 0 < (want or 0) < math.inf): return side, kind
     r, own = max(want/line_px, PROBE_SIDES[0]/max(h, w), 32/min(h, w)), _own_ratio(h, w, side, kind)
     if r >= own: return side, kind
     return (round(min(h, w)*r), 'min') if r >= 1 else (round(max(h, w)*r), 'max')
@@ -192,7 +192,7 @@ def rapidocr_params(settings:dict) -> dict:
     return {k: v for k, v in settings.items() if '.' in k}
 
 DET_INPUT = 'line-px-1'
-"Revision of how the detector's input is sized (`det_limit`; in the OCR cache key)"
+"Revision of how the detector's input is sized (`det_limit`; in the rapidocr engine's version, so in its OCR cache key)"
 
 # %% ../nbs/01_ocr.ipynb #37d3b5f3
 def _quad_box(q) -> Box: return Box.from_quad([(float(x), float(y)) for x, y in q])
@@ -202,7 +202,7 @@ DET_PAD, REC_PAD, DET_SHAPES, REC_SHAPES = 128, 32, 32, 64
 
 class RapidOCREngine(Engine):
     """rapidocr 3.x (PP-OCRv6 small det/rec on onnxruntime, in float32 or int8, or on OpenVINO, per `ocr_backend`), words with their own boxes.
-    `settings`: rapidocr's own (dotted keys) and `line_px`, the height text lines' boxes need on the detector's input (`det_limit`; None: rapidocr's own size)"""
+    `settings`: rapidocr's own (dotted keys) and `line_px`, the height text lines' boxes need on the detector's input (`det_limit`, on onnxruntime on CPU; None: rapidocr's own size)"""
     name = 'rapidocr'
     settings = {'Global.text_score': 0.5, 'Global.use_cls': False, 'Global.max_side_len': 2000,
                 'Det.box_thresh': 0.5, 'Det.unclip_ratio': 1.6, 'Rec.rec_img_shape': [3, 48, 64], 'Rec.rec_batch_num': 1, 'line_px': 40}
@@ -221,7 +221,7 @@ class RapidOCREngine(Engine):
                                     'EngineConfig.onnxruntime.intra_op_num_threads': n,
                                     'EngineConfig.onnxruntime.inter_op_num_threads': 1})
         det = self.ocr._load_det_model()
-        self.det_input = DetInput(det, self.settings.get('line_px'))
+        self.det_input = DetInput(det, self.settings.get('line_px') if dev == 'cpu' and self.backend.startswith('onnxruntime') else None)  # measured there; OpenVINO and CUDA keep kernels per input shape
         det.get_preprocess = lambda: self.det_input
         if dev == 'cpu':  # the detector runs on `n` threads, the recogniser and classifier on one each, `n` lines at a time
             self.ocr.cfg.EngineConfig.onnxruntime.intra_op_num_threads = 1
@@ -235,7 +235,7 @@ class RapidOCREngine(Engine):
                 cls, rec = self.ocr._load_cls_model(), self.ocr._load_rec_model()
                 cls.session = OpenVINOSession(cls.session.session._model_path, 1)
                 rec.session = OpenVINOSession(rec.session.session._model_path, 1, pad=(1, REC_PAD), crop='steps', shapes=REC_SHAPES)
-        self.version = f'{__version__} {self.backend}' + {'onnxruntime': '', 'onnxruntime-int8': f' {INT8_VERSION}'}.get(self.backend, f' session {OPENVINO_SESSION} pad {DET_PAD}/{REC_PAD}')  # in the cache key: the backends read a few characters differently
+        self.version = f'{__version__} {self.backend}' + {'onnxruntime': '', 'onnxruntime-int8': f' {INT8_VERSION}'}.get(self.backend, f' session {OPENVINO_SESSION} pad {DET_PAD}/{REC_PAD}') + f' {DET_INPUT}'  # in the cache key: the backends read a few characters differently
 
     def segments(self, im, line_px:float|None=None) -> list[list[Word]]:
         if min(im.size) < 16: return []  # no text fits, and rapidocr's resize fails on it
