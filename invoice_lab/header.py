@@ -23,9 +23,9 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates',
            'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'FOOT_Y', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'DIGITAL_ANSWER',
            'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates', 'two_row_names',
-           'phrase_candidates', 'label_value', 'is_answer', 'amount_feats', 'date_feats', 'text_feats', 'name_feats',
-           'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows', 'feature_matrix', 'apart',
-           'legal_name', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'phrase_candidates', 'label_value', 'is_answer', 'amount_sign', 'amount_feats', 'date_feats', 'text_feats',
+           'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows', 'feature_matrix',
+           'apart', 'legal_name', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -208,20 +208,27 @@ def _rank_feats(cs:list[Candidate], key) -> None:
         c.feats.update(rank=rank[v], rank_rel=rank[v]/max(1, len(vals) - 1), is_max=float(rank[v] == 0), is_min=float(rank[v] == len(vals) - 1),
                        n_vals=len(vals), same=same[v], order_rel=k/max(1, len(cs) - 1))
 
+def amount_sign(cs:list[Candidate]) -> int:
+    "-1 when the amount of largest size is negative (a credit note prints its totals so), else 1; among amounts with two decimals where there are some (not a rate column's `19,0`)"
+    vs = [c.value for c in cs if c.feats.get('ndec') == 2] or [c.value for c in cs]
+    return -1 if -min(vs, default=0) > max(vs, default=0) else 1
+
 def amount_feats(cs:list[Candidate]) -> None:
-    "Rank, sums and key-conditioned ranks of every amount candidate, in place"
-    _rank_feats(cs, lambda c: c.value)
-    top = sorted({c.value for c in cs if c.value > 0}, reverse=True)[:SUM_TOP]
+    "Rank, sums and key-conditioned ranks of every amount candidate, in place; on a credit note (`amount_sign` -1) of the amounts turned positive"
+    sgn = amount_sign(cs)
+    _rank_feats(cs, lambda c: sgn*c.value)
+    top = sorted({sgn*c.value for c in cs if sgn*c.value > 0}, reverse=True)[:SUM_TOP]
     tops = set(top)
     is_sum = {v for v in top for a in top if a < v and (v - a) in tops and (v - a) <= a}
     is_part = {a for v in top for a in top if a < v and (v - a) in tops}
-    keyed = {k: Counter(c.value for c in cs if c.feats.get(f'left_{k}') or c.feats.get(f'own_{k}') or c.feats.get(f'above_{k}'))
+    keyed = {k: Counter(sgn*c.value for c in cs if c.feats.get(f'left_{k}') or c.feats.get(f'own_{k}') or c.feats.get(f'above_{k}'))
              for k in ('total', 'subtotal', 'tax', 'due')}
     top_keyed = {k: max(v) if v else None for k, v in keyed.items()}
     for c in cs:
-        c.feats.update(log_value=math.log10(1 + abs(float(c.value))), neg=float(c.value < 0), is_sum=float(c.value in is_sum), is_part=float(c.value in is_part),
-                       **{f'max_{k}': float(c.value == top_keyed[k]) for k in keyed},
-                       **{f'n_{k}_same': float(v[c.value]) for k, v in keyed.items()})
+        v = sgn*c.value
+        c.feats.update(log_value=math.log10(1 + abs(float(c.value))), neg=float(c.value < 0), is_sum=float(v in is_sum), is_part=float(v in is_part),
+                       **{f'max_{k}': float(v == top_keyed[k]) for k in keyed},
+                       **{f'n_{k}_same': float(n[v]) for k, n in keyed.items()})
 
 def date_feats(cs:list[Candidate]) -> None:
     "Rank (latest first), count and order of every date candidate, in place"

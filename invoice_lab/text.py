@@ -238,11 +238,17 @@ WHOLE_MARKS = {'$', 'US$', '€', '£', '¥', '₹', '₽'}
 "Symbols that make a number without decimals an amount"
 _WHOLE = re.compile(r'[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?:\.\d{3})+|[1-9]\d*')  # one kind of grouping: not `$1,500 250`
 
+def _percent(text:str, a:int, b:int) -> bool:
+    "Whether the number at `text[a:b]` is a percentage: `%` right after it (`19,0 %`), or right before it and after no number of its own (`MwSt. % 19,0`, not `10 % 5.00`)"
+    before = text[:a].rstrip()
+    return text[b:].lstrip()[:1] == '%' or (before.endswith('%') and not before[:-1].rstrip()[-1:].isdigit())
+
 def find_amounts(text:str, whole:bool=True) -> list[AmountSpan]:
-    "Every amount in `text` with decimals, or (`whole`) a whole one right after a currency symbol (`¥127,600`, `$850`; not `$ 0412`, `$4a`, `€5-`), left to right, with its value (sign included); a mark before it counts when `currency_code` reads it"
+    "Every amount in `text` with decimals, or (`whole`) a whole one right after a currency symbol (`¥127,600`, `$850`; not `$ 0412`, `$4a`, `€5-`), left to right, with its value (sign included); a mark before it counts when `currency_code` reads it; never a percentage (`_percent`)"
     out = []
     for m in AMOUNT_RE.finditer(text):
         pre = m['pre'] or ''
+        if _percent(text, m.start(), m.end()): continue
         if not _decimals(m['num']) and not (whole and pre.strip() in WHOLE_MARKS and _WHOLE.fullmatch(m['num']) and not re.match(r'[-\w#]', text[m.end('num'):])): continue
         a, b = (m.start('num') if pre and not currency_code(pre) else m.start()), m.end()
         mark = pre if a == m.start() else ''
