@@ -284,9 +284,9 @@ def candidate_targets(cands:list[Cand], label:str|None, field:str) -> list[int]:
 
 # %% ../nbs/02_extract.ipynb #30d17981
 class FieldModel:
-    "Per-field candidate scorers: `{field: classifier}` and `{field: feature names}`"
-    def __init__(self, models:dict, columns:dict, meta:dict|None=None):
-        self.models, self.columns, self.meta = models, columns, meta or {}
+    "Per-field candidate scorers: `{field: classifier}`, `{field: feature names}` and `{field: confidence curve}`"
+    def __init__(self, models:dict, columns:dict, meta:dict|None=None, curves:dict|None=None):
+        self.models, self.columns, self.meta, self.curves = models, columns, meta or {}, curves or {}
 
     def matrix(self, field:str, cands:list[Cand]):
         "The feature matrix of `cands` in this model's column order"
@@ -298,15 +298,19 @@ class FieldModel:
         "Probability that each candidate is `field`'s answer"
         return list(self.models[field].predict_proba(self.matrix(field, cands))[:, 1]) if cands else []
 
+    def confidence(self, field:str, score:float) -> float:
+        "The best candidate's `score` as a probability of being right, by `field`'s curve (the score itself for a model without one)"
+        return float(self.curves[field].predict([score])[0]) if field in self.curves else score
+
     def save(self, path:str|Path) -> Path:
         "Write the model to `path` (a gzipped pickle)"
-        return write_pickle(dict(models=self.models, columns=self.columns, meta=self.meta), path)
+        return write_pickle(dict(models=self.models, columns=self.columns, meta=self.meta, curves=self.curves), path)
 
     @classmethod
     def load(cls, path:str|Path) -> FieldModel:
         "Read a model written by `save` (a pickle: only load files you trust)"
         d = read_pickle(path)
-        return cls(d['models'], d['columns'], d['meta'])
+        return cls(d['models'], d['columns'], d['meta'], d.get('curves'))
 
 HGB_PARAMS = dict(max_iter=200, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=10, l2_regularization=1.0, early_stopping=False)
 "The classifiers' settings"
@@ -314,9 +318,11 @@ NEG_KEEP = {'vendor': .3, 'vendor_address': .5, 'date': 1., 'total': 1.}
 "Share of negative candidates kept for training (the span fields have hundreds per document)"
 
 # %% ../nbs/02_extract.ipynb #40af0486
-def train_model(examples:list[tuple[Document, dict]], seed:int=0, **params) -> FieldModel:
-    "Fit one candidate scorer per field on `(doc, labels)` pairs (SROIE keys or our field names)"
-    import numpy as np, random, sklearn
+def _label(lab:dict, f:str) -> str|None: return lab.get(f, lab.get(SROIE_NAMES[f]))
+
+def _fit(examples:list[tuple[Document, dict]], seed:int, params:dict) -> tuple[dict, dict]:
+    "Per-field classifiers on the candidates of `examples`, and their feature columns"
+    import numpy as np, random
     from sklearn.ensemble import HistGradientBoostingClassifier
     rnd = random.Random(seed)
     feats, ys = {f: [] for f in CPU_FIELDS}, {f: [] for f in CPU_FIELDS}
@@ -324,7 +330,7 @@ def train_model(examples:list[tuple[Document, dict]], seed:int=0, **params) -> F
         lines, cache = doc_lines(doc), {}
         for f in CPU_FIELDS:
             cs = candidates(lines, f, cache)
-            for c, y in zip(cs, candidate_targets(cs, lab.get(f, lab.get(SROIE_NAMES[f])), f)):
+            for c, y in zip(cs, candidate_targets(cs, _label(lab, f), f)):
                 if y or rnd.random() < NEG_KEEP[f]: feats[f].append(c.feats); ys[f].append(y)
     models, columns = {}, {}
     for f in CPU_FIELDS:
@@ -333,7 +339,28 @@ def train_model(examples:list[tuple[Document, dict]], seed:int=0, **params) -> F
         X = np.array([[d.get(k, -1.) for k in cols] for d in feats[f]], dtype=np.float32)
         with one_thread():
             models[f] = HistGradientBoostingClassifier(**{**HGB_PARAMS, **params}, random_state=seed).fit(X, np.array(ys[f]))
-    return FieldModel(models, columns, dict(n_docs=len(examples), sklearn=sklearn.__version__, params={**HGB_PARAMS, **params}))
+    return models, columns
+
+def _curves(examples:list[tuple[Document, dict]], seed:int, params:dict) -> dict:
+    "Per field, a `confidence.WorstCurve` from the best candidate's score to P(right), fitted on the scores of models trained on the other half (`calibration_splits`: the reads of one receipt stay in one half)"
+    from invoice_lab.confidence import WorstCurve, calibration_splits
+    copies = [d.meta.get('group') or d.sha256 or f'#{i}' for i, (d, _) in enumerate(examples)]
+    pts = {f: ([], []) for f in CPU_FIELDS}
+    for a, b in calibration_splits(['']*len(examples), seed, copies):
+        half = FieldModel(*_fit([examples[i] for i in a], seed, params))
+        for doc, lab in (examples[i] for i in b):
+            lines, cache = doc_lines(doc), {}
+            for f in CPU_FIELDS:
+                if not (label := _label(lab, f)) or not (cs := candidates(lines, f, cache)): continue
+                sc = half.scores(f, cs); k = max(range(len(cs)), key=sc.__getitem__)
+                pts[f][0].append(float(sc[k])); pts[f][1].append(candidate_targets([cs[k]], label, f)[0])
+    return {f: WorstCurve({'': x}, {'': y}) for f, (x, y) in pts.items() if x}
+
+def train_model(examples:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True, **params) -> FieldModel:
+    "Fit one candidate scorer per field on `(doc, labels)` pairs (SROIE keys or our field names); `calibrate`: with a confidence curve per field (`_curves`)"
+    import sklearn
+    return FieldModel(*_fit(examples, seed, params), dict(n_docs=len(examples), sklearn=sklearn.__version__, params={**HGB_PARAMS, **params}),
+                      _curves(examples, seed, params) if calibrate else None)
 
 # %% ../nbs/02_extract.ipynb #a7f4b382
 DEFAULT_MODEL = Path(str(files('invoice_lab')))/'assets'/'models'/'fields_cpu.pkl'
@@ -357,5 +384,5 @@ def extract_fields(doc:Document, model:FieldModel|None=None) -> dict[str, Field|
             if not cs: out[f] = None; continue
             sc = model.scores(f, cs)
             k = max(range(len(cs)), key=sc.__getitem__)
-            out[f] = Field(raw=cs[k].text, confidence=round(float(sc[k]), 4), page=cs[k].page, box=cs[k].box.as_list(), source='receipt')
+            out[f] = Field(raw=cs[k].text, confidence=round(model.confidence(f, float(sc[k])), 4), page=cs[k].page, box=cs[k].box.as_list(), source='receipt')
     return out
