@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 __all__ = ['Source', 'ROW_OVERLAP', 'ROW_ALIGN', 'TALL', 'PHRASE_GAP', 'project_root', 'data_dir', 'cache_dir', 'InvoiceLabError',
            'EmptyDocument', 'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge',
            'TooManyPages', 'EngineUnavailable', 'Box', 'Word', 'Line', 'same_row', 'group_rows', 'words_at',
-           'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document', 'one_thread', 'write_pickle', 'read_pickle']
+           'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document', 'one_thread', 'feature_matrix',
+           'write_pickle', 'read_pickle']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -286,6 +287,17 @@ def _thread_pools():
 def one_thread():
     "A context in which OpenMP and BLAS run on one thread (scikit-learn's and numpy's libraries, found once per process)"
     return _thread_pools().limit(limits=1)
+
+def feature_matrix(feats:list[dict], columns:list[str], missing:float=0.):
+    "Rows of feature dicts `feats` over a model's `columns` as float32 (`missing` where a row lacks one); a row sets only the features it has, which are few of the columns"
+    import numpy as np
+    at, out = {k: j for j, k in enumerate(columns)}, []
+    for d in feats:
+        row = [missing]*len(columns)
+        for k, v in d.items():
+            if (j := at.get(k)) is not None: row[j] = v
+        out.append(row)
+    return np.array(out, dtype=np.float32).reshape(len(feats), len(columns))
 
 # %% ../nbs/00_core.ipynb #18569b0e
 def write_pickle(obj, path:str|Path) -> Path:

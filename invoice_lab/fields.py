@@ -289,10 +289,8 @@ class FieldModel:
         self.models, self.columns, self.meta, self.curves = models, columns, meta or {}, curves or {}
 
     def matrix(self, field:str, cands:list[Cand]):
-        "The feature matrix of `cands` in this model's column order"
-        import numpy as np
-        cols = self.columns[field]
-        return np.array([[c.feats.get(k, -1.) for k in cols] for c in cands], dtype=np.float32).reshape(len(cands), len(cols))
+        "The feature matrix of `cands` in this model's column order (-1 for a feature a candidate lacks)"
+        return feature_matrix([c.feats for c in cands], self.columns[field], missing=-1.)
 
     def scores(self, field:str, cands:list[Cand]) -> list[float]:
         "Probability that each candidate is `field`'s answer"
@@ -336,7 +334,7 @@ def _fit(examples:list[tuple[Document, dict]], seed:int, params:dict) -> tuple[d
     for f in CPU_FIELDS:
         if not any(ys[f]): raise ValueError(f'no candidate matches a {f} label in {len(examples)} examples: nothing to learn')
         columns[f] = cols = sorted({k for d in feats[f] for k in d})
-        X = np.array([[d.get(k, -1.) for k in cols] for d in feats[f]], dtype=np.float32)
+        X = feature_matrix(feats[f], cols, missing=-1.)
         with one_thread():
             models[f] = HistGradientBoostingClassifier(**{**HGB_PARAMS, **params}, random_state=seed).fit(X, np.array(ys[f]))
     return models, columns

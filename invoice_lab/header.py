@@ -24,8 +24,8 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'FOOT_Y', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'DIGITAL_ANSWER',
            'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates', 'two_row_names',
            'phrase_candidates', 'label_value', 'is_answer', 'amount_sign', 'amount_feats', 'date_feats', 'text_feats',
-           'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows', 'feature_matrix',
-           'apart', 'legal_name', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows', 'apart', 'legal_name',
+           'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -324,17 +324,6 @@ def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[
     return out
 
 # %% ../nbs/02d_header.ipynb #56c7fbcb
-def feature_matrix(feats:list[dict], columns:list[str]):
-    "Rows of `feats` over `columns` (0 where a row lacks one) as float32; a row sets only the features it has, which are few of the columns"
-    import numpy as np
-    at, out = {k: j for j, k in enumerate(columns)}, []
-    for d in feats:
-        row = [0.]*len(columns)
-        for k, v in d.items():
-            if (j := at.get(k)) is not None: row[j] = v
-        out.append(row)
-    return np.array(out, dtype=np.float32).reshape(len(feats), len(columns))
-
 def apart(sa, sb, texts:list[str]) -> tuple[int, int]:
     "The best candidates by scores `sa` and `sb` of two fields of one kind, with different `texts` (a name is not both vendor and customer): the field that loses less takes its runner-up"
     a, b = int(sa.argmax()), int(sb.argmax())
@@ -385,8 +374,7 @@ def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
     "Per-field classifiers on `training_rows`, and the feature columns of each kind"
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
-    columns = {k: sorted({c for f in fs for d in rows[f][0] for c in d}) for k, fs in KINDS.items()}
-    models = {}
+    columns, models = {k: sorted({c for f in fs for d in rows[f][0] for c in d}) for k, fs in KINDS.items()}, {}
     for f, (X, y) in rows.items():
         if sum(y) < 2: continue
         cols = columns[KIND_OF[f]]

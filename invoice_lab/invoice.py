@@ -15,9 +15,9 @@ from .text import parse_date, date_hints, currency_code, amount_in, date_in, num
 from .normalize import normalize_amount, document_currency, normalize_result
 
 # %% auto #0
-__all__ = ['NEAR_ROWS', 'QUALIFIED', 'SAME_SIZE', 'INVOICE_FIELDS', 'read_invoice', 'Reading', 'label_candidates',
-           'choose_amounts', 'letterhead', 'sender_line', 'address_under', 'address_block', 'top_date',
-           'header_columns', 'extract_line_items', 'extract_invoice_fields', 'lexicon_picks']
+__all__ = ['NEAR_ROWS', 'QUALIFIED', 'INVOICE_FIELDS', 'read_invoice', 'Reading', 'label_candidates', 'choose_amounts',
+           'letterhead', 'sender_line', 'address_under', 'address_block', 'top_date', 'header_columns',
+           'extract_line_items', 'extract_invoice_fields', 'lexicon_picks']
 
 # %% ../nbs/02a_invoice.ipynb #58f1c56d
 @dataclass
@@ -188,23 +188,21 @@ def _is_name(text:str) -> bool:
     return (len(t) >= 3 and sum(c.isalpha() for c in t) >= .5*len(t) and not has_label(t) and '@' not in t
             and 'www.' not in t.lower() and not date_in(t))
 
-SAME_SIZE = .2
-"Text heights within this share of each other count as one size (an OCR box's height varies that much within a line of one font)"
-
 def letterhead(doc:Document, top:float=.22) -> Reading|None:
-    "The vendor as the largest name-like phrase in the top of page 1 (the highest of those within `SAME_SIZE` of the largest; up to a label glued to it, like a title), with its address lines"
+    "The vendor as the largest name-like phrase in the top of page 1 (up to a label glued to it, like a title), with its address lines"
     if not doc.pages: return None
     page = doc.pages[0]
     rows = page.rows
-    names = []
+    best = None
     for r, row in enumerate(rows):
         for p in row:
             cut = min((s for _, _, s, _ in find_labels(p.text) if s > 0), default=None)
             if cut is not None: p = Line(words=_words_of(p, 0, cut - 1))
-            if p.box.y0 <= top*page.height and _is_name(p.text): names.append((r, p))
-    if not names: return None
-    big = max(p.h for _, p in names)
-    r, p = min(((r, p) for r, p in names if p.h >= (1 - SAME_SIZE)*big), key=lambda rp: rp[1].box.y0)
+            if p.box.y0 > top*page.height or not _is_name(p.text): continue
+            key = (round(p.h, 1), -p.box.y0)
+            if best is None or key > best[0]: best = (key, r, p)
+    if best is None: return None
+    _, r, p = best
     lines = [p]
     for q in _below(rows, r, p.box, 1):
         if abs(q.h - p.h) < .15*p.h and q.box.y0 - p.box.y1 < p.h and _is_name(q.text) and not re.search(r'\d', q.text): lines.append(q)
