@@ -346,13 +346,17 @@ def _curves(examples:list[tuple[Document, dict]], seed:int, params:dict) -> dict
     pts = {f: ([], []) for f in CPU_FIELDS}
     for a, b in calibration_splits(['']*len(examples), seed, copies):
         half = FieldModel(*_fit([examples[i] for i in a], seed, params))
-        for doc, lab in (examples[i] for i in b):
-            lines, cache = doc_lines(doc), {}
-            for f in CPU_FIELDS:
-                if not (label := _label(lab, f)) or not (cs := candidates(lines, f, cache)): continue
-                sc = half.scores(f, cs); k = max(range(len(cs)), key=sc.__getitem__)
-                pts[f][0].append(float(sc[k])); pts[f][1].append(candidate_targets([cs[k]], label, f)[0])
+        with one_thread(): _points(half, [examples[i] for i in b], pts)
     return {f: WorstCurve({'': x}, {'': y}) for f, (x, y) in pts.items() if x}
+
+def _points(m:FieldModel, examples:list[tuple[Document, dict]], pts:dict) -> None:
+    "Add to `pts` the best candidate's score by `m` for each labelled field of `examples`, and whether it is right"
+    for doc, lab in examples:
+        lines, cache = doc_lines(doc), {}
+        for f in CPU_FIELDS:
+            if not (label := _label(lab, f)) or not (cs := candidates(lines, f, cache)): continue
+            sc = m.scores(f, cs); k = max(range(len(cs)), key=sc.__getitem__)
+            pts[f][0].append(float(sc[k])); pts[f][1].append(candidate_targets([cs[k]], label, f)[0])
 
 def train_model(examples:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True, **params) -> FieldModel:
     "Fit one candidate scorer per field on `(doc, labels)` pairs (SROIE keys or our field names); `calibrate`: with a confidence curve per field (`_curves`)"
