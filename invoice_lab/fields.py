@@ -297,8 +297,9 @@ class FieldModel:
         return list(self.models[field].predict_proba(self.matrix(field, cands))[:, 1]) if cands else []
 
     def confidence(self, field:str, score:float) -> float:
-        "The best candidate's `score` as a probability of being right, by `field`'s curve (the score itself for a model without one)"
-        return float(self.curves[field].predict([score])[0]) if field in self.curves else score
+        "The best candidate's `score` as a probability of being right, by `field`'s curve (without one, nothing scored it on receipts it had not seen: the score, at most `ONE_KIND_CAP`)"
+        from invoice_lab.confidence import ONE_KIND_CAP
+        return float(self.curves[field].predict([score])[0]) if field in self.curves else min(score, ONE_KIND_CAP)
 
     def save(self, path:str|Path) -> Path:
         "Write the model to `path` (a gzipped pickle)"
@@ -345,7 +346,8 @@ def _curves(examples:list[tuple[Document, dict]], seed:int, params:dict) -> dict
     copies = [d.meta.get('group') or d.sha256 or f'#{i}' for i, (d, _) in enumerate(examples)]
     pts = {f: ([], []) for f in CPU_FIELDS}
     for a, b in calibration_splits(['']*len(examples), seed, copies):
-        half = FieldModel(*_fit([examples[i] for i in a], seed, params))
+        try: half = FieldModel(*_fit([examples[i] for i in a], seed, params))
+        except ValueError: continue  # a half with no answer to learn from: its other half is not scored
         with one_thread(): _points(half, [examples[i] for i in b], pts)
     return {f: WorstCurve({'': x}, {'': y}) for f, (x, y) in pts.items() if x}
 
