@@ -17,8 +17,8 @@ from .text import *
 __all__ = ['KEYWORDS', 'POSTCODE_RE', 'PHONE_RE', 'REGNO_RE', 'TIME_RE', 'TRAIL_RE', 'CUT_RE', 'LEAD_RE', 'REGTAIL_RE',
            'LEGAL_END_RE', 'SPAN_CUTS', 'CPU_FIELDS', 'SROIE_NAMES', 'HGB_PARAMS', 'NEG_KEEP', 'DEFAULT_MODEL',
            'LineInfo', 'doc_lines', 'Cand', 'span_variants', 'span_table', 'block_candidates', 'date_candidates',
-           'amount_value', 'amount_candidates', 'candidates', 'candidate_targets', 'FieldModel', 'train_model',
-           'load_default_model', 'extract_fields']
+           'amount_value', 'amount_candidates', 'candidates', 'candidate_targets', 'FieldModel', 'NothingToLearn',
+           'train_model', 'load_default_model', 'extract_fields']
 
 # %% ../nbs/02_extract.ipynb #9b5cbde0
 def _kw(*ws): return re.compile(r'(?<![^\W\d_])(?:' + '|'.join(ws) + r')(?![^\W\d_])', re.I)
@@ -319,6 +319,8 @@ NEG_KEEP = {'vendor': .3, 'vendor_address': .5, 'date': 1., 'total': 1.}
 # %% ../nbs/02_extract.ipynb #40af0486
 def _label(lab:dict, f:str) -> str|None: return lab.get(f, lab.get(SROIE_NAMES[f]))
 
+class NothingToLearn(ValueError): "No candidate of some field matches its label in the training examples"
+
 def _fit(examples:list[tuple[Document, dict]], seed:int, params:dict) -> tuple[dict, dict]:
     "Per-field classifiers on the candidates of `examples`, and their feature columns"
     import numpy as np, random
@@ -333,7 +335,7 @@ def _fit(examples:list[tuple[Document, dict]], seed:int, params:dict) -> tuple[d
                 if y or rnd.random() < NEG_KEEP[f]: feats[f].append(c.feats); ys[f].append(y)
     models, columns = {}, {}
     for f in CPU_FIELDS:
-        if not any(ys[f]): raise ValueError(f'no candidate matches a {f} label in {len(examples)} examples: nothing to learn')
+        if not any(ys[f]): raise NothingToLearn(f'no candidate matches a {f} label in {len(examples)} examples: nothing to learn')
         columns[f] = cols = sorted({k for d in feats[f] for k in d})
         X = feature_matrix(feats[f], cols, missing=-1.)
         with one_thread():
@@ -347,7 +349,7 @@ def _curves(examples:list[tuple[Document, dict]], seed:int, params:dict) -> dict
     pts = {f: ([], []) for f in CPU_FIELDS}
     for a, b in calibration_splits(['']*len(examples), seed, copies):
         try: half = FieldModel(*_fit([examples[i] for i in a], seed, params))
-        except ValueError: continue  # a half with no answer to learn from: its other half is not scored
+        except NothingToLearn: continue  # a half with no answer to learn from: its other half is not scored
         with one_thread(): _points(half, [examples[i] for i in b], pts)
     return {f: WorstCurve({'': x}, {'': y}) for f, (x, y) in pts.items() if x}
 
@@ -358,7 +360,7 @@ def _points(m:FieldModel, examples:list[tuple[Document, dict]], pts:dict) -> Non
         for f in CPU_FIELDS:
             if not (label := _label(lab, f)) or not (cs := candidates(lines, f, cache)): continue
             sc = m.scores(f, cs); k = max(range(len(cs)), key=sc.__getitem__)
-            pts[f][0].append(float(sc[k])); pts[f][1].append(candidate_targets([cs[k]], label, f)[0])
+            pts[f][0].append(float(sc[k])); pts[f][1].append(candidate_targets(cs, label, f)[k])
 
 def train_model(examples:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True, **params) -> FieldModel:
     "Fit one candidate scorer per field on `(doc, labels)` pairs (SROIE keys or our field names); `calibrate`: with a confidence curve per field (`_curves`)"
