@@ -38,13 +38,14 @@ ABOVE_ROWS = 3
 
 @dataclass
 class Candidate:
-    "A possible answer: kind, text as printed, normalized value, page, box and features"
+    "A possible answer: kind, text as printed, normalized value, page, box, features, and what a field gives as printed (`raw`: an amount with its currency mark, `RM31.60`; else `text`)"
     kind: str
     text: str
     value: object
     page: int
     box: Box
     feats: dict = field(default_factory=dict)
+    raw: str = ''
 
 # %% ../nbs/02d_header.ipynb #439edbb3
 @lru_cache(maxsize=65536)
@@ -159,15 +160,15 @@ def two_row_names(rows:list[list[Line]], r:int, j:int, ctx:dict) -> list[Candida
 def phrase_candidates(p:Line, ctx:dict, hints:dict, left:str='') -> list[Candidate]:
     "The candidates of every kind in phrase `p` with context `ctx` (`left`: the text of the phrase before it)"
     t, pg, out = p.text, ctx['page'], []
-    def add(kind, a, b, text, value, **f):
-        out.append(Candidate(kind, text, value, pg, _span_box(p, a, b), {**ctx, **_keys('own', t[:a]), **_keys('near', f'{left} {t[:a]}'), **_keys('self', text), **_shape(text), **f}))
+    def add(kind, a, b, text, value, raw='', **f):
+        out.append(Candidate(kind, text, value, pg, _span_box(p, a, b), {**ctx, **_keys('own', t[:a]), **_keys('near', f'{left} {t[:a]}'), **_keys('self', text), **_shape(text), **f}, raw))
     dates = sorted(find_dates(t), key=lambda s: (s.start, -len(s.text)))
     for k, s in enumerate(dates):
         if k and s.start < dates[k-1].end: continue
         if v := parse_date(s.text, hints)[0]: add('date', s.start, s.end, s.text, v, code=s.code)
     for s in find_amounts(t):
         if s.value is not None and not any(d.start < s.end and s.start < d.end for d in dates):
-            add('amount', s.start, s.end, s.text, s.value, marked=float(bool(s.pre)), ndec=len(re.search(r'(?:[.,](\d\d?))?$', s.text)[1] or ''))
+            add('amount', s.start, s.end, s.text, s.value, t[s.start - len(s.pre):s.end], marked=float(bool(s.pre)), ndec=len(re.search(r'(?:[.,](\d\d?))?$', s.text)[1] or ''))
     pos, ibans = 0, iban_spans(t)
     for w in p.words:
         tok = w.text.strip(ID_CHARS)
@@ -423,7 +424,7 @@ def extract_header(doc:Document, model:HeaderModel, digital:bool=False) -> dict[
     always = ALWAYS_ANSWER + (DIGITAL_ANSWER if digital else ())
     for f, (c, s) in found.items():
         if f not in always and model.confidence(f, s, typical=True) < MIN_CONFIDENCE: continue
-        out[f] = Field(raw=c.text, confidence=round(model.confidence(f, s), 4), page=c.page, box=c.box.as_list(), source='header')
+        out[f] = Field(raw=c.raw or c.text, confidence=round(model.confidence(f, s), 4), page=c.page, box=c.box.as_list(), source='header')
     code, why = document_currency(doc.text)
     if code is None and (label := lexicon_picks(doc, ('currency',)).get('currency')): code, why = document_currency(doc.text, label)  # `Currency: USD`
     out['currency'] = None if code is None else Field(raw=code, value=code, confidence=.5, source='header', note=why)
