@@ -12,6 +12,7 @@ from pathlib import Path
 from .core import *
 from .contract import *
 from .text import *
+from .confidence import ONE_KIND_CAP, WorstCurve, calibration_splits
 
 # %% auto #0
 __all__ = ['KEYWORDS', 'POSTCODE_RE', 'PHONE_RE', 'REGNO_RE', 'TIME_RE', 'TRAIL_RE', 'CUT_RE', 'LEAD_RE', 'REGTAIL_RE',
@@ -296,9 +297,14 @@ class FieldModel:
         "Probability that each candidate is `field`'s answer"
         return list(self.models[field].predict_proba(self.matrix(field, cands))[:, 1]) if cands else []
 
+    def best(self, field:str, cands:list[Cand]) -> tuple[int, float]:
+        "Index and score of the best of `cands` (not empty) for `field`"
+        sc = self.scores(field, cands)
+        k = max(range(len(cands)), key=sc.__getitem__)
+        return k, float(sc[k])
+
     def confidence(self, field:str, score:float) -> float:
         "The best candidate's `score` as a probability of being right, by `field`'s curve (without one, nothing scored it on receipts it had not seen: the score, at most `ONE_KIND_CAP`)"
-        from invoice_lab.confidence import ONE_KIND_CAP
         return float(self.curves[field].predict([score])[0]) if field in self.curves else min(score, ONE_KIND_CAP)
 
     def save(self, path:str|Path) -> Path:
@@ -344,7 +350,6 @@ def _fit(examples:list[tuple[Document, dict]], seed:int, params:dict) -> tuple[d
 
 def _curves(examples:list[tuple[Document, dict]], seed:int, params:dict) -> dict:
     "Per field, a `confidence.WorstCurve` from the best candidate's score to P(right), fitted on the scores of models trained on the other half (`calibration_splits`: the reads of one receipt stay in one half)"
-    from invoice_lab.confidence import WorstCurve, calibration_splits
     copies = [d.meta.get('group') or d.sha256 or f'#{i}' for i, (d, _) in enumerate(examples)]
     pts = {f: ([], []) for f in CPU_FIELDS}
     for a, b in calibration_splits(['']*len(examples), seed, copies):
@@ -359,8 +364,8 @@ def _points(m:FieldModel, examples:list[tuple[Document, dict]], pts:dict) -> Non
         lines, cache = doc_lines(doc), {}
         for f in CPU_FIELDS:
             if not (label := _label(lab, f)) or not (cs := candidates(lines, f, cache)): continue
-            sc = m.scores(f, cs); k = max(range(len(cs)), key=sc.__getitem__)
-            pts[f][0].append(float(sc[k])); pts[f][1].append(candidate_targets(cs, label, f)[k])
+            k, s = m.best(f, cs)
+            pts[f][0].append(s); pts[f][1].append(candidate_targets(cs, label, f)[k])
 
 def train_model(examples:list[tuple[Document, dict]], seed:int=0, calibrate:bool=True, **params) -> FieldModel:
     "Fit one candidate scorer per field on `(doc, labels)` pairs (SROIE keys or our field names); `calibrate`: with a confidence curve per field (`_curves`)"
@@ -388,7 +393,6 @@ def extract_fields(doc:Document, model:FieldModel|None=None) -> dict[str, Field|
         for f in CPU_FIELDS:
             cs = candidates(lines, f, cache)
             if not cs: out[f] = None; continue
-            sc = model.scores(f, cs)
-            k = max(range(len(cs)), key=sc.__getitem__)
-            out[f] = Field(raw=cs[k].text, confidence=round(model.confidence(f, float(sc[k])), 4), page=cs[k].page, box=cs[k].box.as_list(), source='receipt')
+            k, s = model.best(f, cs)
+            out[f] = Field(raw=cs[k].text, confidence=round(model.confidence(f, s), 4), page=cs[k].page, box=cs[k].box.as_list(), source='receipt')
     return out

@@ -212,7 +212,7 @@ def _rank_feats(cs:list[Candidate], key) -> None:
 def amount_sign(cs:list[Candidate]) -> int:
     "-1 when the amount of largest size is negative (a credit note prints its totals so), else 1: among the amounts a total or due key and no discount key labels in their row if there are some (not a footer's share capital, not `Rabatt gesamt -123,75`), else among those that are no rate (one decimal: a rate column's `19,0`)"
     keys = lambda c: {k for p in ('left', 'own', 'near') for k in ('total', 'due', 'discount') if c.feats.get(f'{p}_{k}')}
-    keyed = [c.value for c in cs if keys(c) & {'total', 'due'} and 'discount' not in keys(c)]
+    keyed = [c.value for c in cs if (ks := keys(c)) & {'total', 'due'} and 'discount' not in ks]
     vs = keyed or [c.value for c in cs if c.feats.get('ndec') != 1] or [c.value for c in cs]
     return -1 if -min(vs, default=0) > max(vs, default=0) else 1
 
