@@ -67,14 +67,15 @@ def _above(rows:list[list[Line]], r:int, box:Box) -> tuple[str, int]:
     return '', 0
 
 SECTION_ROWS, SECTION_WORDS = 6, 4
-"A heading is a row of one phrase of at most `SECTION_WORDS` words, looked for up to `SECTION_ROWS` rows up"
+"A heading is a row of one phrase of at most `SECTION_WORDS` words that holds a key word and no digit, looked for up to `SECTION_ROWS` rows up"
 
 def section_headings(rows:list[list[Line]]) -> list[str]:
     "Per row, the text of the nearest heading above it (`Seller`, `Bill to`, `Advertiser`...), '' if none"
     out, last, at = [], '', -SECTION_ROWS - 1
     for r, row in enumerate(rows):
         out.append(last if r - at <= SECTION_ROWS else '')
-        if len(row) == 1 and len(row[0].words) <= SECTION_WORDS: last, at = row[0].text, r
+        t = row[0].text
+        if len(row) == 1 and len(row[0].words) <= SECTION_WORDS and key_classes(t) and not any(c.isdigit() for c in t): last, at = t, r
     return out
 
 PLACE_ROWS = 5

@@ -20,7 +20,7 @@ KEYS = {
     'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms ндс',
     'date':     'date datum fecha data dated issued vom дата tarikh',
     'number':   'no nr number num nummer numéro numero número n° nº № # id ref reference référence номер',
-    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung счет счёт',
+    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung beleg avoir gutschrift creditnota creditnote счет счёт',
     'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
     'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire acheteur cliente klant factuuradres nabywca odbiorca cessionario committente köpare advertiser attention attn',
     'to':       'to an à para aan',
@@ -34,6 +34,7 @@ KEYS = {
     'period':   'period flight through thru start end début debut fin prestation livraison leistung zeitraum période periodo inicio entrega leistungszeitraum delivery lieferdatum week month arrival departure arrivée anreise abreise aankomst vertrek llegada',
     'other_doc': 'associated associée related original origine ursprünglich oorspronkelijk previous référence referenz bezug anterior',
     'printed':  'print printed created generated run',
+    'registration': 'registration registered registry reg kvk siret siren rcs hrb hra abn crn handelsregister registergericht amtsgericht ondernemingsnummer kbo',
 }
 "Key classes and their words (several languages), space-separated"
 LEGAL = frozenset('gmbh ag kg ohg ug ltd limited inc llc llp corp corporation co company sarl sas sa bv nv plc pty srl spa oy ab '
@@ -52,15 +53,16 @@ def token_keys(tok:str) -> frozenset:
     if len(tok) < _LONG_TOKEN: return frozenset()
     return frozenset(k for w, ks in _STEMS if w in tok for k in ks)
 
-_TOKEN = re.compile(r'[#°№]|[^\W_]+')
+_TOKEN = re.compile(r'n°|[#°№]|[^\W_]+')
 _DOTTED = re.compile(r'(?<![^\W_])[^\W\d_](?:\.[^\W\d_])+(?![^\W_])\.?')
 
 def tokens(text:str) -> list[str]:
     "Lower-case words and number signs of `text`; a dotted abbreviation is one word (`B.V.` → `bv`, `S.p.A.` → `spa`)"
     return _TOKEN.findall(_DOTTED.sub(lambda m: m[0].replace('.', ''), text).casefold())
 
-KEY_REWRITES = ((re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I), 'total'), (re.compile(r'\bp\.?\s?o\.?\s*box\b', re.I), 'box'))
-"Words that say something else together: in `Net à payer` / `net to pay`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order)"
+KEY_REWRITES = ((re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I), 'total'), (re.compile(r'\bp\.?\s?o\.?\s*box\b', re.I), 'box'),
+               (re.compile(r'\bcredit\s*(?:note|memo)\b', re.I), 'creditnote'))
+"Words that say something else together: in `Net à payer` / `net to pay`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order); a `credit note` is the document itself (not a payment by credit card)"
 
 def key_classes(text:str) -> set[str]:
     "Every key class a text's tokens belong to"
