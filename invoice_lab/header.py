@@ -119,6 +119,10 @@ NAME_SEPARATORS = re.compile(r'\s+[|•·–—-]\s+|\s*\|\s*')
 
 def _name_like(name:str) -> bool: return sum(map(str.isalpha, name)) >= max(2, len(name.replace(' ', ''))/2)
 
+def _all_keys(name:str) -> bool:
+    "Whether every word of `name` is a key word (`Receipt number`, `Bill to`): a label printed without its colon (`LE FOURNISSEUR` keeps its `le`, `Lieferant GmbH` its legal form)"
+    return all(t in KEY_WORDS for t in tokens(name))
+
 def _parts(t:str) -> list[tuple[int, int]]:
     "Spans of `t`: all of it, what follows its last colon (whole, and up to the next separator), each part of a separated sender line, and each of these up to a legal form inside it"
     cuts = [(m.start(), m.end()) for m in NAME_SEPARATORS.finditer(t)]
@@ -133,7 +137,7 @@ def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate
     if sum(map(str.isalpha, t)) < 2 or len(t) > 4*MAX_NAME*rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
         name = t[a:b].strip(' -,|•·–—')
-        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name): continue  # `Buyer:` is a label, not a name
+        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name) or _all_keys(name): continue  # `Buyer:`, `Receipt number` are labels, not names
         a = t.index(name, a)
         if (a, name) in seen: continue
         seen.add((a, name)); toks = tokens(name); firm = tokens(no_states(name))
