@@ -12,7 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 from .core import *
 from .contract import *
-from .keys import KEYS, LEGAL, KEY_WORDS, key_classes, token_keys, tokens, no_states, legal_only, legal_ends, web_match
+from .keys import KEYS, LEGAL, KEY_WORDS, key_classes, token_keys, tokens, no_states, legal_only, legal_ends, only_keys, web_match
 from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE, PLACE_RE
 from .normalize import normalize_amount, document_currency
 from .confidence import ONE_KIND_CAP, WorstCurve, calibration_splits
@@ -24,8 +24,8 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'FOOT_Y', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'DIGITAL_ANSWER',
            'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates', 'two_row_names',
            'phrase_candidates', 'label_value', 'is_answer', 'amount_sign', 'amount_feats', 'date_feats', 'text_feats',
-           'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows', 'apart', 'legal_name',
-           'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'kind_weights', 'training_rows',
+           'apart', 'legal_name', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -119,10 +119,6 @@ NAME_SEPARATORS = re.compile(r'\s+[|•·–—-]\s+|\s*\|\s*')
 
 def _name_like(name:str) -> bool: return sum(map(str.isalpha, name)) >= max(2, len(name.replace(' ', ''))/2)
 
-def _all_keys(name:str) -> bool:
-    "Whether every word of `name` is a key word (`Receipt number`, `Bill to`): a label printed without its colon (`LE FOURNISSEUR` keeps its `le`, `Lieferant GmbH` its legal form)"
-    return all(t in KEY_WORDS for t in tokens(name))
-
 def _parts(t:str) -> list[tuple[int, int]]:
     "Spans of `t`: all of it, what follows its last colon (whole, and up to the next separator), each part of a separated sender line, and each of these up to a legal form inside it"
     cuts = [(m.start(), m.end()) for m in NAME_SEPARATORS.finditer(t)]
@@ -137,7 +133,7 @@ def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate
     if sum(map(str.isalpha, t)) < 2 or len(t) > 4*MAX_NAME*rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
         name = t[a:b].strip(' -,|•·–—')
-        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name) or _all_keys(name): continue  # `Buyer:`, `Receipt number` are labels, not names
+        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name) or only_keys(name): continue  # `Buyer:`, `Receipt number` are labels, not names
         a = t.index(name, a)
         if (a, name) in seen: continue
         seen.add((a, name)); toks = tokens(name); firm = tokens(no_states(name))
@@ -317,10 +313,16 @@ def header_labels(lab:dict, several_kinds:bool=True) -> dict:
     out = {f: label_value(f, lab.get(f)) for f in HEADER_FIELDS}
     return {f: None if several_kinds and v and stand_in(f, v) else v for f, v in out.items()}
 
-def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[list[dict], list[int]]]:
-    "Per field, the feature dicts and 0/1 targets of `(candidates, labels)` pairs; documents whose label matches nothing are left out"
-    rnd, out = {f: random.Random(f'{seed}:{f}') for f in HEADER_FIELDS}, {f: ([], []) for f in HEADER_FIELDS}
-    for cands, labels in items:
+def kind_weights(kinds:list[str]) -> list[float]:
+    "A weight per document that evens out kinds of document of different sizes: one over the square root of its kind's count (626 receipts do not outvote 49 invoices thirteen to one, but still count more), averaging 1"
+    n = Counter(kinds)
+    w = [1/math.sqrt(n[k]) for k in kinds]
+    return [x*len(w)/sum(w) for x in w]
+
+def training_rows(items:list[tuple[dict, dict]], seed:int=0, kinds:list[str]|None=None) -> dict[str, tuple[list[dict], list[int], list[float]]]:
+    "Per field, the feature dicts, 0/1 targets and weights (`kind_weights` of each item's kind) of `(candidates, labels)` pairs; documents whose label matches nothing are left out"
+    rnd, out = {f: random.Random(f'{seed}:{f}') for f in HEADER_FIELDS}, {f: ([], [], []) for f in HEADER_FIELDS}
+    for (cands, labels), wt in zip(items, kind_weights(kinds or ['']*len(items))):
         for f in HEADER_FIELDS:
             if not labels.get(f): continue
             cs = cands[KIND_OF[f]]
@@ -328,7 +330,7 @@ def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[
             if not any(ys): continue
             neg = [i for i, y in enumerate(ys) if not y]
             keep = {i for i, y in enumerate(ys) if y} | set(rnd[f].sample(neg, min(len(neg), NEG_PER_DOC)))
-            for i in sorted(keep): out[f][0].append(cs[i].feats); out[f][1].append(ys[i])
+            for i in sorted(keep): out[f][0].append(cs[i].feats); out[f][1].append(ys[i]); out[f][2].append(wt)
     return out
 
 # %% ../nbs/02d_header.ipynb #56c7fbcb
@@ -383,11 +385,10 @@ def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     columns, models = {k: sorted({c for f in fs for d in rows[f][0] for c in d}) for k, fs in KINDS.items()}, {}
-    for f, (X, y) in rows.items():
+    for f, (X, y, w) in rows.items():
         if sum(y) < 2: continue
-        cols = columns[KIND_OF[f]]
-        M = feature_matrix(X, cols)
-        with one_thread(): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y))
+        M = feature_matrix(X, columns[KIND_OF[f]])
+        with one_thread(): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y), sample_weight=np.array(w))
     return models, columns
 
 # %% ../nbs/02d_header.ipynb #8eb35eae
@@ -396,7 +397,7 @@ def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None,
     groups = groups or ['']*len(items)
     pts = {f: ({}, {}) for f in HEADER_FIELDS}
     for a, b in calibration_splits(groups, seed, copies):
-        m = HeaderModel(*_fit(training_rows([items[i] for i in a], seed), seed))
+        m = HeaderModel(*_fit(training_rows([items[i] for i in a], seed, [groups[i] for i in a]), seed))
         for i in b:
             cands, labels = items[i]
             for f, (c, s) in m.answers(cands).items():
@@ -409,7 +410,7 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
     import sklearn
     kinds = [d.meta.get('dataset', '') for d, _ in pairs]
     items = [(document_candidates(d), header_labels(lab, len(set(kinds)) > 1)) for d, lab in pairs]
-    models, columns = _fit(training_rows(items, seed), seed)
+    models, columns = _fit(training_rows(items, seed, kinds), seed)
     copies = [d.meta.get('group') or f'#{i}' for i, (d, _) in enumerate(pairs)]
     curves = _curves(items, seed, kinds, copies) if calibrate else {}
     return HeaderModel(models, columns, curves, dict(n_docs=len(pairs), sklearn=sklearn.__version__, hgb=HGB))

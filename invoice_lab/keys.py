@@ -10,7 +10,7 @@ from functools import lru_cache
 # %% auto #0
 __all__ = ['KEYS', 'LEGAL', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 'REGISTRATION', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS',
            'NAME_LABELS', 'CONNECTORS', 'KEY_WORDS', 'token_keys', 'tokens', 'key_classes', 'no_states', 'legal_only',
-           'legal_ends', 'find_labels', 'has_label', 'column_re', 'web_match']
+           'legal_ends', 'find_labels', 'has_label', 'column_re', 'only_keys', 'web_match']
 
 # %% ../nbs/01c_keys.ipynb #bd0ee2cb
 KEYS = {
@@ -258,6 +258,10 @@ CONNECTORS = {'vom', 'von', 'du', 'от', 'dated', 'del', 'issued at', 'issued o
 
 # %% ../nbs/01c_keys.ipynb #915b61d2
 KEY_WORDS = frozenset(w for ws in KEYS.values() for w in ws.split())
+
+def only_keys(text:str) -> bool:
+    "Whether every word of `text` is a key word (`Receipt number`, `Bill to`): a label, even printed without its colon (`LE FOURNISSEUR` has its `le`, `Lieferant GmbH` its legal form)"
+    return all(t in KEY_WORDS for t in tokens(text))
 
 def web_match(name:str, webs:set[str]) -> float:
     "1 when `name` squashed holds a name of `webs` or is held by one, 0.5 when its first word (4+ characters) is held by one, else 0; key words (`Seller`, `seller.com`) count for nothing"
