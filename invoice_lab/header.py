@@ -24,8 +24,8 @@ __all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'S
            'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'FOOT_Y', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'DIGITAL_ANSWER',
            'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates', 'two_row_names',
            'phrase_candidates', 'label_value', 'is_answer', 'amount_sign', 'amount_feats', 'date_feats', 'text_feats',
-           'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'kind_weights', 'training_rows',
-           'apart', 'legal_name', 'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
+           'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows', 'apart', 'legal_name',
+           'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -74,8 +74,7 @@ def section_headings(rows:list[list[Line]]) -> list[str]:
     out, last, at = [], '', -SECTION_ROWS - 1
     for r, row in enumerate(rows):
         out.append(last if r - at <= SECTION_ROWS else '')
-        t = row[0].text
-        if len(row) == 1 and len(row[0].words) <= SECTION_WORDS and key_classes(t) and not any(c.isdigit() for c in t): last, at = t, r
+        if len(row) == 1 and len(row[0].words) <= SECTION_WORDS and key_classes(t := row[0].text) and not any(map(str.isdigit, t)): last, at = t, r
     return out
 
 PLACE_ROWS = 5
@@ -313,16 +312,10 @@ def header_labels(lab:dict, several_kinds:bool=True) -> dict:
     out = {f: label_value(f, lab.get(f)) for f in HEADER_FIELDS}
     return {f: None if several_kinds and v and stand_in(f, v) else v for f, v in out.items()}
 
-def kind_weights(kinds:list[str]) -> list[float]:
-    "A weight per document that evens out kinds of document of different sizes: one over the square root of its kind's count (626 receipts do not outvote 49 invoices thirteen to one, but still count more), averaging 1"
-    n = Counter(kinds)
-    w = [1/math.sqrt(n[k]) for k in kinds]
-    return [x*len(w)/sum(w) for x in w]
-
-def training_rows(items:list[tuple[dict, dict]], seed:int=0, kinds:list[str]|None=None) -> dict[str, tuple[list[dict], list[int], list[float]]]:
-    "Per field, the feature dicts, 0/1 targets and weights (`kind_weights` of each item's kind) of `(candidates, labels)` pairs; documents whose label matches nothing are left out"
-    rnd, out = {f: random.Random(f'{seed}:{f}') for f in HEADER_FIELDS}, {f: ([], [], []) for f in HEADER_FIELDS}
-    for (cands, labels), wt in zip(items, kind_weights(kinds or ['']*len(items))):
+def training_rows(items:list[tuple[dict, dict]], seed:int=0) -> dict[str, tuple[list[dict], list[int]]]:
+    "Per field, the feature dicts and 0/1 targets of `(candidates, labels)` pairs; documents whose label matches nothing are left out"
+    rnd, out = {f: random.Random(f'{seed}:{f}') for f in HEADER_FIELDS}, {f: ([], []) for f in HEADER_FIELDS}
+    for cands, labels in items:
         for f in HEADER_FIELDS:
             if not labels.get(f): continue
             cs = cands[KIND_OF[f]]
@@ -330,7 +323,7 @@ def training_rows(items:list[tuple[dict, dict]], seed:int=0, kinds:list[str]|Non
             if not any(ys): continue
             neg = [i for i, y in enumerate(ys) if not y]
             keep = {i for i, y in enumerate(ys) if y} | set(rnd[f].sample(neg, min(len(neg), NEG_PER_DOC)))
-            for i in sorted(keep): out[f][0].append(cs[i].feats); out[f][1].append(ys[i]); out[f][2].append(wt)
+            for i in sorted(keep): out[f][0].append(cs[i].feats); out[f][1].append(ys[i])
     return out
 
 # %% ../nbs/02d_header.ipynb #56c7fbcb
@@ -385,10 +378,10 @@ def _fit(rows:dict, seed:int) -> tuple[dict, dict]:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     columns, models = {k: sorted({c for f in fs for d in rows[f][0] for c in d}) for k, fs in KINDS.items()}, {}
-    for f, (X, y, w) in rows.items():
+    for f, (X, y) in rows.items():
         if sum(y) < 2: continue
         M = feature_matrix(X, columns[KIND_OF[f]])
-        with one_thread(): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y), sample_weight=np.array(w))
+        with one_thread(): models[f] = HistGradientBoostingClassifier(**HGB, random_state=seed).fit(M, np.array(y))
     return models, columns
 
 # %% ../nbs/02d_header.ipynb #8eb35eae
@@ -397,7 +390,7 @@ def _curves(items:list[tuple[dict, dict]], seed:int, groups:list[str]|None=None,
     groups = groups or ['']*len(items)
     pts = {f: ({}, {}) for f in HEADER_FIELDS}
     for a, b in calibration_splits(groups, seed, copies):
-        m = HeaderModel(*_fit(training_rows([items[i] for i in a], seed, [groups[i] for i in a]), seed))
+        m = HeaderModel(*_fit(training_rows([items[i] for i in a], seed), seed))
         for i in b:
             cands, labels = items[i]
             for f, (c, s) in m.answers(cands).items():
@@ -410,7 +403,7 @@ def train_header(pairs:list[tuple[Document, dict]], seed:int=0, calibrate:bool=T
     import sklearn
     kinds = [d.meta.get('dataset', '') for d, _ in pairs]
     items = [(document_candidates(d), header_labels(lab, len(set(kinds)) > 1)) for d, lab in pairs]
-    models, columns = _fit(training_rows(items, seed, kinds), seed)
+    models, columns = _fit(training_rows(items, seed), seed)
     copies = [d.meta.get('group') or f'#{i}' for i, (d, _) in enumerate(pairs)]
     curves = _curves(items, seed, kinds, copies) if calibrate else {}
     return HeaderModel(models, columns, curves, dict(n_docs=len(pairs), sklearn=sklearn.__version__, hgb=HGB))
@@ -444,11 +437,8 @@ def save_model(m:HeaderModel, path:str|Path=HEADER_MODEL) -> Path:
     "Write `m` to `path` (a gzipped pickle)"
     return write_pickle(m, path)
 
-_loaded = {}
+@lru_cache(maxsize=None)
 def load_model(path:str|Path=HEADER_MODEL) -> HeaderModel:
-    "The model at `path` (a pickle: only load files you trust), cached per process"
-    path = Path(path)
-    if path not in _loaded:
-        if not path.exists(): raise EngineUnavailable(f'the header model {path} is missing: build it with `invoice-lab train`')
-        _loaded[path] = read_pickle(path)
-    return _loaded[path]
+    "The model at `path` (a pickle: only load files you trust), cached per process (`load_model.cache_clear()` after writing a new one)"
+    if not Path(path).exists(): raise EngineUnavailable(f'the header model {path} is missing: build it with `invoice-lab train`')
+    return read_pickle(path)
