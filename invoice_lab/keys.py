@@ -108,7 +108,8 @@ LABELS = {
                      'rechnung #', 'gutschrift #', 'rechnungskorrektur nr.', 'korrekturrechnung nr.', 'factuurnummer', 'factuur nr',
                      'factuur nr.', 'factuurnr', 'factuurnr.', 'numero fattura', 'fattura n.', 'fattura n°', 'n. fattura', 'número da fatura',
                      'fatura n.º', 'fakturanummer', 'fakturanr', 'bill number', 'bill no', 'bill no.',
-                     'receipt no', 'receipt no.', 'receipt number', 'receipt #', 'bon-nr', 'bon-nr.', 'bon nr.', 'faktura vat nr', 'faktura nr', 'bon nr'],
+                     'receipt no', 'receipt no.', 'receipt number', 'receipt #', 'bon-nr', 'bon-nr.', 'bon nr.', 'faktura vat nr', 'faktura nr', 'bon nr',
+                     'avoir n°', 'avoir no', "n° d'avoir", 'credit note number', 'credit memo no', 'credit memo no.', 'credit memo #'],
                     ['nr', 'nr.', 'no', 'no.', 'n°', 'nº', '№', '#', 'number', 'nummer', 'invoice', 'rechnung', 'facture', 'factura',
                      'счёт', 'счет', 'gutschrift', 'avoir']),
  'date': (['invoice date', 'date of issue', 'issue date', 'date issued', 'invoice date:', 'rechnungsdatum', 'belegdatum', 'beleg-datum',
@@ -180,6 +181,8 @@ OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-n
          'kvk', 'btw-nummer', 'btw nr', 'btw-nr', 'btw-id', 'btw nummer', 'partita iva', 'p. iva', 'codice fiscale', 'ordernummer',
          'incl. btw', 'excl. btw', 'incl btw', 'excl btw', 'inkl. moms', 'exkl. moms', 'inkl moms', 'exkl moms', 'imposta di bollo',
          'arrival date', 'departure date', 'date of arrival', 'date of departure', 'check-in', 'check-out', 'anreisedatum', 'abreisedatum',
+         'n° de facture associée', 'facture associée', "n° de facture d'origine", "facture d'origine", 'original invoice', 'original invoice no',
+         'original invoice no.', 'related invoice', 'ursprungsrechnung', 'ursprungsbeleg-nr', 'ursprungsrechnungsnummer', 'bezugsrechnung',
          "date d'arrivée", 'date de départ', 'aankomstdatum', 'vertrekdatum', 'fecha de llegada', 'fecha de salida', *REGISTRATION]
 "Labels that are none of our fields but contain words of our labels"
 
