@@ -67,14 +67,14 @@ def _above(rows:list[list[Line]], r:int, box:Box) -> tuple[str, int]:
     return '', 0
 
 SECTION_ROWS, SECTION_WORDS = 6, 4
-"A heading is a row of one phrase of at most `SECTION_WORDS` words that holds a key word and no digit, looked for up to `SECTION_ROWS` rows up"
+"A heading is a row of one phrase of at most `SECTION_WORDS` words that holds a key word, no digit and no legal form (`Lieferant GmbH` is a name), looked for up to `SECTION_ROWS` rows up"
 
 def section_headings(rows:list[list[Line]]) -> list[str]:
     "Per row, the text of the nearest heading above it (`Seller`, `Bill to`, `Advertiser`...), '' if none"
     out, last, at = [], '', -SECTION_ROWS - 1
     for r, row in enumerate(rows):
         out.append(last if r - at <= SECTION_ROWS else '')
-        if len(row) == 1 and len(row[0].words) <= SECTION_WORDS and key_classes(t := row[0].text) and not any(map(str.isdigit, t)): last, at = t, r
+        if len(row) == 1 and len(row[0].words) <= SECTION_WORDS and key_classes(t := row[0].text) and not any(map(str.isdigit, t)) and LEGAL.isdisjoint(tokens(t)): last, at = t, r
     return out
 
 PLACE_ROWS = 5
@@ -437,8 +437,11 @@ def save_model(m:HeaderModel, path:str|Path=HEADER_MODEL) -> Path:
     "Write `m` to `path` (a gzipped pickle)"
     return write_pickle(m, path)
 
-@lru_cache(maxsize=None)
 def load_model(path:str|Path=HEADER_MODEL) -> HeaderModel:
-    "The model at `path` (a pickle: only load files you trust), cached per process (`load_model.cache_clear()` after writing a new one)"
-    if not Path(path).exists(): raise EngineUnavailable(f'the header model {path} is missing: build it with `invoice-lab train`')
+    "The model at `path` (a pickle: only load files you trust), cached per process and file (`_read.cache_clear()` after writing a new one)"
+    return _read(Path(path).resolve())
+
+@lru_cache(maxsize=None)
+def _read(path:Path) -> HeaderModel:
+    if not path.exists(): raise EngineUnavailable(f'the header model {path} is missing: build it with `invoice-lab train`')
     return read_pickle(path)

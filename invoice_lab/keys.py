@@ -8,9 +8,9 @@ import re
 from functools import lru_cache
 
 # %% auto #0
-__all__ = ['KEYS', 'LEGAL', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 'REGISTRATION', 'OTHER', 'DUE_TOTALS', 'COLUMNS', 'SALUTATIONS',
-           'NAME_LABELS', 'CONNECTORS', 'KEY_WORDS', 'token_keys', 'tokens', 'key_classes', 'no_states', 'legal_only',
-           'legal_ends', 'find_labels', 'has_label', 'column_re', 'only_keys', 'web_match']
+__all__ = ['KEYS', 'LEGAL', 'WHOLE_ONLY', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 'REGISTRATION', 'OTHER', 'DUE_TOTALS', 'COLUMNS',
+           'SALUTATIONS', 'NAME_LABELS', 'CONNECTORS', 'KEY_WORDS', 'token_keys', 'tokens', 'key_classes', 'no_states',
+           'legal_only', 'legal_ends', 'find_labels', 'has_label', 'column_re', 'only_keys', 'web_match']
 
 # %% ../nbs/01c_keys.ipynb #bd0ee2cb
 KEYS = {
@@ -34,7 +34,7 @@ KEYS = {
     'period':   'period flight through thru start end début debut fin prestation livraison leistung zeitraum période periodo inicio entrega leistungszeitraum delivery lieferdatum week month arrival departure arrivée anreise abreise aankomst vertrek llegada',
     'other_doc': 'associated associée related original origine ursprünglich oorspronkelijk previous référence referenz bezug anterior',
     'printed':  'print printed created generated run',
-    'registration': 'registration registered registry reg kvk siret siren rcs hrb hra abn crn handelsregister registergericht amtsgericht ondernemingsnummer kbo',
+    'registration': 'registration registered registry kvk siret siren rcs hrb abn handelsregister registergericht amtsgericht ondernemingsnummer kbo',
 }
 "Key classes and their words (several languages), space-separated"
 LEGAL = frozenset('gmbh ag kg ohg ug ltd limited inc llc llp corp corporation co company sarl sas sa bv nv plc pty srl spa oy ab '
@@ -44,7 +44,9 @@ _STEM_MIN, _LONG_TOKEN = 4, 6
 
 # %% ../nbs/01c_keys.ipynb #95faf42c
 _INDEX = {w: {k for k, ws in KEYS.items() if w in ws.split()} for ws in KEYS.values() for w in ws.split()}
-_STEMS = [(w, ks) for w, ks in _INDEX.items() if len(w) >= _STEM_MIN]
+WHOLE_ONLY = frozenset({'avoir', 'beleg', 'siren'})
+"Key words that only count as a whole word, never as a stem in a longer one (`savoir`, `Belegung`, `Sirene`)"
+_STEMS = [(w, ks) for w, ks in _INDEX.items() if len(w) >= _STEM_MIN and w not in WHOLE_ONLY]
 
 @lru_cache(maxsize=65536)
 def token_keys(tok:str) -> frozenset:
@@ -61,7 +63,7 @@ def tokens(text:str) -> list[str]:
     return _TOKEN.findall(_DOTTED.sub(lambda m: m[0].replace('.', ''), text).casefold())
 
 KEY_REWRITES = ((re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I), 'total'), (re.compile(r'\bp\.?\s?o\.?\s*box\b', re.I), 'box'),
-               (re.compile(r'\bcredit\s*(?:note|memo)\b', re.I), 'creditnote'))
+               (re.compile(r'\bcredit\s*(?:notes?|memos?)\b', re.I), 'creditnote'))
 "Words that say something else together: in `Net à payer` / `net to pay`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order); a `credit note` is the document itself (not a payment by credit card)"
 
 def key_classes(text:str) -> set[str]:
@@ -263,8 +265,9 @@ CONNECTORS = {'vom', 'von', 'du', 'от', 'dated', 'del', 'issued at', 'issued o
 KEY_WORDS = frozenset(w for ws in KEYS.values() for w in ws.split())
 
 def only_keys(text:str) -> bool:
-    "Whether every word of `text` is a key word (`Receipt number`, `Bill to`): a label, even printed without its colon (`LE FOURNISSEUR` has its `le`, `Lieferant GmbH` its legal form)"
-    return all(t in KEY_WORDS for t in tokens(text))
+    "Whether `text` is two or more words, every one a key word (`Receipt number`, `Bill to`, `Credit note`): a label, even printed without its colon (`LE FOURNISSEUR` has its `le`, `Lieferant GmbH` its legal form; one word may be a brand: `TOTAL`)"
+    for rx, word in KEY_REWRITES: text = rx.sub(word, text)
+    return len(toks := tokens(text)) > 1 and all(t in KEY_WORDS for t in toks)
 
 def web_match(name:str, webs:set[str]) -> float:
     "1 when `name` squashed holds a name of `webs` or is held by one, 0.5 when its first word (4+ characters) is held by one, else 0; key words (`Seller`, `seller.com`) count for nothing"

@@ -41,7 +41,7 @@ COMMON_CODES = {*CURRENCY_SYMBOLS.values(), 'SEK', 'NOK', 'DKK', 'HUF', 'CNY', '
 "ISO codes read as a document's currency when printed in capitals (not `ALL`, `TOP`, `PEN`: words on receipts)"
 
 _CODE = re.compile(r'(?<![A-Za-z])([A-Z]{3})(?=\s?\$?\s?-?\d)|(?<=\d[.,]\d\d)\s?([A-Z]{3})(?![A-Za-z])|(?i:total|amount|balance|due|betrag|summe|montant|bedrag|totaal|importe)\s*\(([A-Z]{3})\)')  # `CAD $2.00`, `2.00 EUR`, `Total (AUD)`
-_SYMBOL = re.compile(r'(?<![A-Za-z])(RM(?=\s?-?\d[\d,]*[.,]\d\d)|US\$|S\$|A\$|HK\$|€|£|₽|¥|₹|руб|Kč(?!\w)|zł(?!\w))', re.I)
+_SYMBOL = re.compile(r'(?<![A-Za-z])(RM(?![A-Za-z])(?!\d+\s+\d)|US\$|S\$|A\$|HK\$|€|£|₽|¥|₹|руб|Kč(?!\w)|zł(?!\w))', re.I)
 
 @lru_cache(maxsize=16)  # the extractors ask it of the same text several times
 def document_currency(text:str, hint:str|None=None) -> tuple[str|None, str]:

@@ -44,7 +44,7 @@ def build_header_model(datasets=TRAIN_SETS, out:str|Path|None=None, limit:int|No
     m = header.train_header(training_pairs(datasets, limit=limit), seed)
     m.meta.update(data=list(datasets))
     header.save_model(m, out or header.HEADER_MODEL)
-    header.load_model.cache_clear()
+    header._read.cache_clear()
     return m
 
 # %% ../nbs/05d_train.ipynb #e4fd22e3
