@@ -66,10 +66,14 @@ KEY_REWRITES = ((re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I), 'total'), (
                (re.compile(r'\bcredit\s*(?:notes?|memos?)\b', re.I), 'creditnote'))
 "Words that say something else together: in `Net à payer` / `net to pay`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order); a `credit note` is the document itself (not a payment by credit card)"
 
+def _key_tokens(text:str) -> list[str]:
+    "`tokens` of `text` once `KEY_REWRITES` are applied"
+    for rx, word in KEY_REWRITES: text = rx.sub(word, text)
+    return tokens(text)
+
 def key_classes(text:str) -> set[str]:
     "Every key class a text's tokens belong to"
-    for rx, word in KEY_REWRITES: text = rx.sub(word, text)
-    return {k for t in tokens(text) for k in token_keys(t)}
+    return {k for t in _key_tokens(text) for k in token_keys(t)}
 
 # %% ../nbs/01c_keys.ipynb #283bcdc7
 STATE_RE = re.compile(r'\b[A-Z]{2}(?=\s+\d{5}(?:-\d{4})?(?!\s*[^\W\d_]))')
@@ -266,8 +270,7 @@ KEY_WORDS = frozenset(w for ws in KEYS.values() for w in ws.split())
 
 def only_keys(text:str) -> bool:
     "Whether `text` is two or more words, every one a key word (`Receipt number`, `Bill to`, `Credit note`): a label, even printed without its colon (`LE FOURNISSEUR` has its `le`, `Lieferant GmbH` its legal form; one word may be a brand: `TOTAL`)"
-    for rx, word in KEY_REWRITES: text = rx.sub(word, text)
-    return len(toks := tokens(text)) > 1 and all(t in KEY_WORDS for t in toks)
+    return len(toks := _key_tokens(text)) > 1 and all(t in KEY_WORDS for t in toks)
 
 def web_match(name:str, webs:set[str]) -> float:
     "1 when `name` squashed holds a name of `webs` or is held by one, 0.5 when its first word (4+ characters) is held by one, else 0; key words (`Seller`, `seller.com`) count for nothing"
