@@ -15,7 +15,7 @@ __all__ = ['Source', 'ROW_OVERLAP', 'ROW_ALIGN', 'TALL', 'PHRASE_GAP', 'project_
            'EmptyDocument', 'CorruptDocument', 'EncryptedDocument', 'UnsupportedDocument', 'DocumentTooLarge',
            'TooManyPages', 'EngineUnavailable', 'Box', 'Word', 'Line', 'same_row', 'group_rows', 'words_at',
            'phrase_rows', 'Page', 'Document', 'sha256_of', 'per_document', 'one_thread', 'feature_matrix',
-           'write_pickle', 'read_pickle']
+           'write_pickle', 'read_pickle', 'load_once']
 
 # %% ../nbs/00_core.ipynb #288b76b2
 def project_root(start:Path|str|None=None) -> Path|None:
@@ -311,3 +311,9 @@ def read_pickle(path:str|Path):
     "The object `write_pickle` wrote to `path` (a pickle runs code as it loads: only read files you trust)"
     import gzip, pickle
     return pickle.loads(gzip.decompress(Path(path).read_bytes()))
+
+@lru_cache(maxsize=None)
+def load_once(path:Path, load, what:str):
+    "`load(path)`, once per process and file (`load_once.cache_clear()` after writing a new one); a missing file raises `EngineUnavailable` naming `what`"
+    if not path.exists(): raise EngineUnavailable(f'the {what} {path} is missing: build it with `invoice-lab train`')
+    return load(path)

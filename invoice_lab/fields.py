@@ -377,13 +377,9 @@ def train_model(examples:list[tuple[Document, dict]], seed:int=0, calibrate:bool
 DEFAULT_MODEL = Path(str(files('invoice_lab')))/'assets'/'models'/'fields_cpu.pkl'
 "The shipped receipt model, built by `invoice-lab train --model receipt` (`05d_train`)"
 
-_default = {}
 def load_default_model() -> FieldModel:
-    "The shipped model (loaded once per process, from the package; no network)"
-    if 'm' not in _default:
-        if not DEFAULT_MODEL.exists(): raise EngineUnavailable(f'the CPU field model {DEFAULT_MODEL} is missing: build it with `invoice-lab train`')
-        _default['m'] = FieldModel.load(DEFAULT_MODEL)
-    return _default['m']
+    "The shipped model (loaded once per process, `load_once`, from the package; no network)"
+    return load_once(DEFAULT_MODEL, FieldModel.load, 'CPU field model')
 
 def extract_fields(doc:Document, model:FieldModel|None=None) -> dict[str, Field|None]:
     "vendor, vendor_address, date and total of `doc` (raw text as printed, page, box, confidence), `None` when absent"

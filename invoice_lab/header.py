@@ -19,13 +19,14 @@ from .confidence import ONE_KIND_CAP, WorstCurve, calibration_splits
 from .invoice import lexicon_picks
 
 # %% auto #0
-__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_ROWS', 'ID_CHARS',
-           'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS', 'document_candidates',
-           'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'FOOT_Y', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER', 'DIGITAL_ANSWER',
-           'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates', 'two_row_names',
-           'phrase_candidates', 'label_value', 'is_answer', 'amount_sign', 'amount_feats', 'date_feats', 'text_feats',
-           'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels', 'training_rows', 'apart', 'legal_name',
-           'HeaderModel', 'train_header', 'extract_header', 'save_model', 'load_model']
+__all__ = ['KINDS', 'HEADER_FIELDS', 'KIND_OF', 'ABOVE_ROWS', 'ABOVE_WORDS', 'SECTION_ROWS', 'SECTION_WORDS', 'PLACE_ROWS',
+           'ID_CHARS', 'MAX_NAME', 'NAME_SEPARATORS', 'NAME_SIZES', 'NAME_SLACK', 'SUM_TOP', 'DOC_FEATS',
+           'document_candidates', 'NEG_PER_DOC', 'HGB', 'ROLE_WORDS', 'FOOT_Y', 'MIN_CONFIDENCE', 'ALWAYS_ANSWER',
+           'DIGITAL_ANSWER', 'HEADER_MODEL', 'Candidate', 'section_headings', 'phrase_context', 'name_candidates',
+           'two_row_names', 'phrase_candidates', 'label_value', 'is_answer', 'amount_sign', 'amount_feats',
+           'date_feats', 'text_feats', 'name_feats', 'web_feats', 'candidates', 'stand_in', 'header_labels',
+           'training_rows', 'apart', 'legal_name', 'HeaderModel', 'train_header', 'extract_header', 'save_model',
+           'load_model']
 
 # %% ../nbs/02d_header.ipynb #a64ebfcd
 KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), 'id': ('invoice_number',), 'name': ('vendor', 'customer')}
@@ -33,8 +34,8 @@ KINDS = {'amount': ('total', 'subtotal', 'tax'), 'date': ('date', 'due_date'), '
 HEADER_FIELDS = tuple(f for fs in KINDS.values() for f in fs)
 "The fields the header model answers"
 KIND_OF = {f: k for k, fs in KINDS.items() for f in fs}
-ABOVE_ROWS = 3
-"How many rows up to look for a key above a candidate"
+ABOVE_ROWS, ABOVE_WORDS = 3, 8
+"How many rows up to look for a key above a candidate; a phrase of more words than `ABOVE_WORDS` is a sentence, whose words above are no column head"
 
 @dataclass
 class Candidate:
@@ -87,13 +88,13 @@ def _place_below(rows:list[list[Line]], places:list[list[bool]], r:int, box:Box)
     return 0
 
 def phrase_context(rows:list[list[Line]], r:int, j:int, page:Page, n_pages:int, hmed:float, section:str='', places:list[list[bool]]|None=None) -> dict:
-    "Features every candidate in phrase `j` of row `r` shares: position, size, keys in, left of, above it and in its section heading, the address it heads (`places`: which phrases are postcode-and-place lines)"
+    "Features every candidate in phrase `j` of row `r` shares: position, size, length (a value in a sentence is seldom the answer), keys in, left of, above it and in its section heading, the address it heads (`places`: which phrases are postcode-and-place lines)"
     p = rows[r][j]; b = p.box
-    above, up = _above(rows, r, b)
+    above, up = _above(rows, r, b) if len(p.words) <= ABOVE_WORDS else ('', 0)
     places = places or [[False]*len(row) for row in rows]
     return dict(page=page.index, page_rel=page.index/max(1, n_pages - 1), last_page=float(page.index == n_pages - 1),
                 y=b.cy/page.height, x0=b.x0/page.width, x1=b.x1/page.width, row_rel=r/max(1, len(rows) - 1), h=b.height/hmed,
-                n_phrases=len(rows[r]), phrase_idx=j, rows_up=up, left_gap=(b.x0 - rows[r][j-1].box.x1)/hmed if j else -1.,
+                n_phrases=len(rows[r]), phrase_idx=j, phrase_words=len(p.words), rows_up=up, left_gap=(b.x0 - rows[r][j-1].box.x1)/hmed if j else -1.,
                 **_keys('left', rows[r][j-1].text if j else ''), **_keys('left2', rows[r][j-2].text if j > 1 else ''),
                 **_keys('above', above), **_keys('sec', section), place=float(places[r][j]), place_below=_place_below(rows, places, r, b))
 
@@ -217,14 +218,15 @@ def amount_sign(cs:list[Candidate]) -> int:
     return -1 if -min(vs, default=0) > max(vs, default=0) else 1
 
 def amount_feats(cs:list[Candidate]) -> None:
-    "Rank, sums and key-conditioned ranks of every amount candidate, in place; on a credit note (`amount_sign` -1) of the amounts turned positive"
+    "Rank, sums and key-conditioned ranks of every amount candidate, in place; on a credit note (`amount_sign` -1) of the amounts turned positive. A total key beside a subtotal word (`Total HT`, `Total charges (before credits and tax)`) labels no total"
     sgn = amount_sign(cs)
     _rank_feats(cs, lambda c: sgn*c.value)
     top = sorted({sgn*c.value for c in cs if sgn*c.value > 0}, reverse=True)[:SUM_TOP]
     tops = set(top)
     is_sum = {v for v in top for a in top if a < v and (v - a) in tops and (v - a) <= a}
     is_part = {a for v in top for a in top if a < v and (v - a) in tops}
-    keyed = {k: Counter(sgn*c.value for c in cs if c.feats.get(f'left_{k}') or c.feats.get(f'own_{k}') or c.feats.get(f'above_{k}'))
+    has = lambda c, k, at=('left', 'own', 'above'): any(c.feats.get(f'{p}_{k}') for p in at)
+    keyed = {k: Counter(sgn*c.value for c in cs if has(c, k) and not (k == 'total' and has(c, 'subtotal', ('left', 'own'))))
              for k in ('total', 'subtotal', 'tax', 'due')}
     top_keyed = {k: max(v) if v else None for k, v in keyed.items()}
     for c in cs:
@@ -438,10 +440,5 @@ def save_model(m:HeaderModel, path:str|Path=HEADER_MODEL) -> Path:
     return write_pickle(m, path)
 
 def load_model(path:str|Path=HEADER_MODEL) -> HeaderModel:
-    "The model at `path` (a pickle: only load files you trust), cached per process and file (`_read.cache_clear()` after writing a new one)"
-    return _read(Path(path).resolve())
-
-@lru_cache(maxsize=None)
-def _read(path:Path) -> HeaderModel:
-    if not path.exists(): raise EngineUnavailable(f'the header model {path} is missing: build it with `invoice-lab train`')
-    return read_pickle(path)
+    "The model at `path` (a pickle: only load files you trust), once per process and file (`load_once`)"
+    return load_once(Path(path).resolve(), read_pickle, 'header model')

@@ -14,17 +14,17 @@ __all__ = ['KEYS', 'LEGAL', 'WHOLE_ONLY', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 
 
 # %% ../nbs/01c_keys.ipynb #bd0ee2cb
 KEYS = {
-    'total':    'total totals gesamt gesamtbetrag summe endbetrag betrag montant ttc importe totale totaal totalt razem grand payable gross brutto bruto amount bedrag sum итого всего jumlah',
+    'total':    'total totals gesamt gesamtbetrag summe endbetrag betrag montant ttc importe totale totaal totalt razem grand payable gross brutto bruto amount bedrag sum suma belopp beløb итого всего jumlah',
     'due':      'due balance fällig faellig échéance echeance vencimiento vencimento vervaldatum vervaldag scadenza zahlbar payer pagar betalen betala zapłaty förfallo forfald оплате оплаты',
-    'subtotal': 'subtotal sub zwischensumme netto net ht sous excl nettobetrag base imponible',
-    'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms ндс',
-    'date':     'date datum fecha data dated issued vom дата tarikh',
+    'subtotal': 'subtotal sub zwischensumme netto net neto ht hors sous excl exkl before nettobetrag base imponible imponibile',
+    'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms mva alv impuesto imposta imposto ндс',
+    'date':     'date datum fecha data dato dated issued vom дата tarikh',
     'number':   'no nr number num nummer numéro numero número n° nº № # id ref reference référence номер',
-    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura bill receipt quittung beleg avoir gutschrift creditnota creditnote счет счёт',
+    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura fatura bill receipt statement quittung beleg avoir gutschrift creditnota creditnote recibo ricevuta kvitto kvittering счет счёт',
     'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
-    'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire acheteur cliente klant factuuradres nabywca odbiorca cessionario committente köpare advertiser attention attn',
+    'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire destinatario acheteur cliente comprador klant kund factuuradres nabywca odbiorca cessionario committente köpare advertiser attention attn',
     'to':       'to an à para aan',
-    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor leverancier verkoper fornitore fornecedor remit payee issuer rechnungsersteller aussteller absender émetteur emisor afzender mittente sprzedawca wystawca prestatore säljare sælger company station',
+    'vendor':   'from seller vendor supplier lieferant verkäufer fournisseur vendeur proveedor leverancier verkoper fornitore fornecedor vendedor leverandør leverantör remit payee issuer rechnungsersteller aussteller absender émetteur emisor afzender mittente sprzedawca wystawca prestatore säljare sælger company station',
     'agency':   'agency agentur agence media',
     'paid':     'paid payment cash change tendered bezahlt payé card credit visa rounding',
     'discount': 'discount rabatt remise skonto commission provision descuento',
@@ -44,8 +44,8 @@ _STEM_MIN, _LONG_TOKEN = 4, 6
 
 # %% ../nbs/01c_keys.ipynb #95faf42c
 _INDEX = {w: {k for k, ws in KEYS.items() if w in ws.split()} for ws in KEYS.values() for w in ws.split()}
-WHOLE_ONLY = frozenset({'avoir', 'beleg', 'siren'})
-"Key words that only count as a whole word, never as a stem in a longer one (`savoir`, `Belegung`, `Sirene`)"
+WHOLE_ONLY = frozenset({'avoir', 'beleg', 'siren', 'hors', 'neto', 'dato', 'suma'})
+"Key words that only count as a whole word, never as a stem in a longer one (`savoir`, `Belegung`, `Sirene`, `SHORTS`, `mandatory`, `consumable`)"
 _STEMS = [(w, ks) for w, ks in _INDEX.items() if len(w) >= _STEM_MIN and w not in WHOLE_ONLY]
 
 @lru_cache(maxsize=65536)
@@ -113,7 +113,7 @@ LABELS = {
                      'счёт-фактура №', 'номер счёта', 'номер счета', 'credit note no', 'credit note no.', 'handelsrechnung nr.',
                      'rechnung #', 'gutschrift #', 'rechnungskorrektur nr.', 'korrekturrechnung nr.', 'factuurnummer', 'factuur nr',
                      'factuur nr.', 'factuurnr', 'factuurnr.', 'numero fattura', 'fattura n.', 'fattura n°', 'n. fattura', 'número da fatura',
-                     'fatura n.º', 'fakturanummer', 'fakturanr', 'bill number', 'bill no', 'bill no.',
+                     'fatura n.º', 'fakturanummer', 'fakturanr', 'bill number', 'bill no', 'bill no.', 'statement no', 'statement no.', 'statement number',
                      'receipt no', 'receipt no.', 'receipt number', 'receipt #', 'bon-nr', 'bon-nr.', 'bon nr.', 'faktura vat nr', 'faktura nr', 'bon nr',
                      'avoir n°', 'avoir no', "n° d'avoir", 'credit note number', 'credit memo no', 'credit memo no.', 'credit memo #'],
                     ['nr', 'nr.', 'no', 'no.', 'n°', 'nº', '№', '#', 'number', 'nummer', 'invoice', 'rechnung', 'facture', 'factura',

@@ -280,11 +280,11 @@ def date_in(text:str, hints:dict|None=None) -> tuple[str, str]|None:
     return None
 
 def number_in(text:str, first:bool=False) -> str|None:
-    "The first token of `text` (or only the first, `first`) that looks like a document number: has a digit, is not a date, amount or rate"
+    "The first token of `text` (or only the first, `first`) that looks like a document number: has a digit, is not a date, amount or rate; a sentence's full stop is no part of it"
     for t in text.split():
-        t = t.strip(':;,()')
-        if (re.search(r'\d', t) and not any(s.start == 0 and s.end == len(t) for s in find_dates(t)) and len(t) <= 40
-            and not re.fullmatch(r'[\d.,]*[.,]\d{2}|[\d.,]+%', t)): return t
+        t = t.strip(':;,()'); n = t.rstrip('.')
+        if (re.search(r'\d', n) and not any(s.start == 0 and s.end == len(t) for s in find_dates(t)) and len(n) <= 40
+            and not re.fullmatch(r'[\d.,]*[.,]\d{2}|[\d.,]+%', n)): return n
         if first or t.lower() in ('vom', 'von', 'du', 'from', 'от', 'de', 'del', 'dated'): return None
     return None
 

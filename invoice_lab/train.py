@@ -35,7 +35,7 @@ def build_receipt_model(ocr=('boxes', 'rapidocr'), out:str|Path|None=None, limit
     m = fields.train_model([x for xs in parts.values() for x in xs], seed)
     m.meta.update(data='sroie/train', ocr=list(ocr), n_docs=sum(map(len, parts.values())), docs_per_ocr={o: len(xs) for o, xs in parts.items()})
     m.save(out or fields.DEFAULT_MODEL)
-    fields._default.clear()
+    load_once.cache_clear()
     return m
 
 def build_header_model(datasets=TRAIN_SETS, out:str|Path|None=None, limit:int|None=None, seed:int=0):
@@ -44,7 +44,7 @@ def build_header_model(datasets=TRAIN_SETS, out:str|Path|None=None, limit:int|No
     m = header.train_header(training_pairs(datasets, limit=limit), seed)
     m.meta.update(data=list(datasets))
     header.save_model(m, out or header.HEADER_MODEL)
-    header._read.cache_clear()
+    load_once.cache_clear()
     return m
 
 # %% ../nbs/05d_train.ipynb #e4fd22e3
