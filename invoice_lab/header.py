@@ -13,7 +13,7 @@ from pathlib import Path
 from .core import *
 from .contract import *
 from .keys import KEYS, LEGAL, KEY_WORDS, key_classes, token_keys, tokens, no_states, legal_only, legal_ends, only_keys, web_match
-from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE, PLACE_RE
+from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE, PLACE_RE, STREET_RE
 from .normalize import normalize_amount, document_currency
 from .confidence import ONE_KIND_CAP, WorstCurve, calibration_splits
 from .invoice import lexicon_picks
@@ -133,7 +133,7 @@ def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate
     if sum(map(str.isalpha, t)) < 2 or len(t) > 4*MAX_NAME*rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
         name = t[a:b].strip(' -,|•·–—')
-        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name) or only_keys(name): continue  # `Buyer:`, `Receipt number` are labels, not names
+        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name) or only_keys(name) or STREET_RE.search(name): continue  # `Buyer:`, `Receipt number` are labels, `17 Fore Street` an address, not names
         a = t.index(name, a)
         if (a, name) in seen: continue
         seen.add((a, name)); toks = tokens(name); firm = tokens(no_states(name))

@@ -11,9 +11,9 @@ from functools import lru_cache
 
 # %% auto #0
 __all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'DATE_PATTERNS', 'CURRENCY_SYMBOLS', 'AMOUNT_RE', 'WHOLE_MARKS',
-           'PHONE_TOKEN_RE', 'IBAN_RE', 'WEB_RE', 'PLACE_RE', 'month_number', 'ocr_digits', 'parse_date', 'date_hints',
-           'Span', 'find_dates', 'currency_code', 'parse_amount', 'AmountSpan', 'find_amounts', 'amount_in', 'date_in',
-           'number_in', 'iban_spans', 'id_checks', 'web_names']
+           'PHONE_TOKEN_RE', 'IBAN_RE', 'WEB_RE', 'PLACE_RE', 'STREET_RE', 'month_number', 'ocr_digits', 'parse_date',
+           'date_hints', 'Span', 'find_dates', 'currency_code', 'parse_amount', 'AmountSpan', 'find_amounts',
+           'amount_in', 'date_in', 'number_in', 'iban_spans', 'id_checks', 'web_names']
 
 # %% ../nbs/00b_text.ipynb #3d55a178
 DATE_LANGS = ('en', 'de', 'fr', 'es', 'nl', 'ru', 'ms')
@@ -331,3 +331,9 @@ def web_names(text:str) -> set[str]:
 PLACE_RE = re.compile(r'(?:^|\s)(?:[A-Z]{1,2}[- ])?\d{4,5}(?: ?[A-Z]{2})?\s+[A-ZÀ-Þ][^\W\d_]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b')
 "The line of an address that holds the postcode and the place: `40235 DUESSELDORF`, `D-10115 Berlin`, `1012 AB Amsterdam`, `Springfield, IL 62704`, `London SW1A 1AA`"
 
+
+# %% ../nbs/00b_text.ipynb #c609f13f
+STREET_RE = re.compile(r"(?:^|,\s*)\d+[a-z]?,?\s+(?:(?:[^\W\d_][\w'.-]*\s+){0,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|terrace|crescent|highway|hwy|parkway|pkwy|square|sq|quay|wharf)\b|(?:rue|avenue|av|boulevard|bd|chemin|allée|impasse|quai)\b)"
+                       r"|[\w-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|straat|laan|gracht|plein|kade|vej|gatan|gata|gade|veien)\s+\d+[a-z]?\b"
+                       r"|\b(?:via|viale|piazza|corso|calle|avenida|plaza|paseo|rua|travessa|largo)\s+[^\d,]+\s\d+", re.I)
+"A street line of an address: `17 Fore Street`, `1200 Westlake Ave N`, `12 rue de la Paix`, `Konviktstraße 22`, `Via dei Mulini 18`"
