@@ -310,10 +310,10 @@ def iban_spans(t:str) -> list[tuple[int, int]]:
     return [m.span() for m in IBAN_RE.finditer(t) if _iban(m.group())]
 
 def id_checks(tok:str, after:str, in_iban:bool=False) -> dict:
-    "What an id-like token is known to be by its form: a GS1 article or location number, (part of) an IBAN, a postcode before a place name"
+    "What an id-like token is known to be by its form: a GS1 article or location number, (part of) an IBAN, a postcode before a place name (`84340`, Portugal's `4400-285`, Poland's `00-950`)"
     nxt = after.split()[:1]
     return dict(gs1=float(_gs1(tok)), iban=float(in_iban or _iban(tok)),
-                postcode=float(tok.isdigit() and 4 <= len(tok) <= 5 and bool(nxt) and nxt[0][:1].isupper() and nxt[0].strip(',').isalpha()))
+                postcode=float(bool(re.fullmatch(r'\d{4,5}|\d{4}-\d{3}|\d{2}-\d{3}', tok)) and bool(nxt) and nxt[0][:1].isupper() and nxt[0].strip(',').isalpha()))
 
 # %% ../nbs/00b_text.ipynb #4076bd58
 WEB_RE = re.compile(r'(?:@|\bwww\.|://)([\w-]+(?:\.[\w-]+)+)', re.I)
@@ -328,7 +328,7 @@ def web_names(text:str) -> set[str]:
     return out
 
 # %% ../nbs/00b_text.ipynb #2997b1e9
-PLACE_RE = re.compile(r'(?:^|\s)(?:[A-Z]{1,2}[- ])?\d{4,5}(?: ?[A-Z]{2})?\s+[A-ZÀ-Þ][^\W\d_]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b')
+PLACE_RE = re.compile(r'(?:^|\s)(?:[A-Z]{1,2}[- ])?(?:\d{4,5}|\d{4}-\d{3}|\d{2}-\d{3})(?: ?[A-Z]{2})?\s+[A-ZÀ-Þ][^\W\d_]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b')
 "The line of an address that holds the postcode and the place: `40235 DUESSELDORF`, `D-10115 Berlin`, `1012 AB Amsterdam`, `Springfield, IL 62704`, `London SW1A 1AA`"
 
 
