@@ -133,7 +133,7 @@ def name_candidates(p:Line, ctx:dict, rows:int=1, left:str='') -> list[Candidate
     if sum(map(str.isalpha, t)) < 2 or len(t) > 4*MAX_NAME*rows: return out
     for a, b in (_parts(t) if rows == 1 else [(0, len(t))]):
         name = t[a:b].strip(' -,|•·–—')
-        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name) or only_keys(name) or STREET_RE.search(name): continue  # `Buyer:`, `Receipt number` are labels, `17 Fore Street` an address, not names
+        if not name or len(name) > MAX_NAME*rows or name.endswith(':') or not _name_like(name) or legal_only(name) or only_keys(name) or (STREET_RE.search(name) and LEGAL.isdisjoint(tokens(no_states(name)))): continue  # `Buyer:`, `Receipt number` are labels, `17 Fore Street` an address, not names (`10 Downing Place Ltd` is one)
         a = t.index(name, a)
         if (a, name) in seen: continue
         seen.add((a, name)); toks = tokens(name); firm = tokens(no_states(name))
@@ -225,8 +225,9 @@ def amount_feats(cs:list[Candidate]) -> None:
     tops = set(top)
     is_sum = {v for v in top for a in top if a < v and (v - a) in tops and (v - a) <= a}
     is_part = {a for v in top for a in top if a < v and (v - a) in tops}
-    has = lambda c, k, at=('left', 'own', 'above'): any(c.feats.get(f'{p}_{k}') for p in at)
-    keyed = {k: Counter(sgn*c.value for c in cs if has(c, k) and not (k == 'total' and has(c, 'subtotal', ('left', 'own'))))
+    has = lambda c, k: any(c.feats.get(f'{p}_{k}') for p in ('left', 'own', 'above'))
+    net = lambda c: any(c.feats.get(f'{p}_total') and c.feats.get(f'{p}_subtotal') for p in ('left', 'own', 'above'))
+    keyed = {k: Counter(sgn*c.value for c in cs if has(c, k) and not (k == 'total' and net(c)))
              for k in ('total', 'subtotal', 'tax', 'due')}
     top_keyed = {k: max(v) if v else None for k, v in keyed.items()}
     for c in cs:

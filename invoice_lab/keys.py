@@ -16,11 +16,11 @@ __all__ = ['KEYS', 'LEGAL', 'WHOLE_ONLY', 'KEY_REWRITES', 'STATE_RE', 'LABELS', 
 KEYS = {
     'total':    'total totals gesamt gesamtbetrag summe endbetrag betrag montant ttc importe totale totaal totalt razem grand payable gross brutto bruto amount bedrag sum suma belopp beløb итого всего jumlah',
     'due':      'due balance fällig faellig échéance echeance vencimiento vencimento vervaldatum vervaldag scadenza zahlbar payer pagar betalen betala zapłaty förfallo forfald оплате оплаты',
-    'subtotal': 'subtotal sub zwischensumme netto net neto ht hors sous excl exkl before nettobetrag base imponible imponibile',
+    'subtotal': 'subtotal sub zwischensumme netto net neto ht hors sous excl exkl nettobetrag base imponible imponibile',
     'tax':      'tax vat gst sst mwst ust umsatzsteuer steuer tva iva btw taxe taxes moms mva alv impuesto imposta imposto ндс',
-    'date':     'date datum fecha data dato dated issued vom дата tarikh',
-    'number':   'no nr n nro number num nummer numéro numero número n° nº № # id ref reference référence номер',
-    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura fatura proforma bill receipt ticket scontrino document documento dokument statement quittung beleg avoir gutschrift creditnota creditnote recibo ricevuta kvitto kvittering счет счёт',
+    'date':     'date datum fecha data dato fakturadato leveringsdato forfaldsdato forfallsdato dated issued vom дата tarikh',
+    'number':   'no nr nro number num nummer numéro numero número n° nº № # id ref reference référence номер',
+    'invoice':  'invoice inv rechnung facture factura fattura factuur faktura fatura bill receipt ticket scontrino document documento dokument statement quittung beleg avoir gutschrift creditnota creditnote recibo ricevuta kvitto kvittering счет счёт',
     'order':    'order contract po estimate auftrag bestellung commande pedido deal agreement campaign booking',
     'customer': 'customer client buyer billed sold ship recipient kunde käufer empfänger rechnungsadresse koper destinataire destinatario acheteur cliente comprador klant kund factuuradres nabywca odbiorca cessionario committente köpare advertiser attention attn',
     'to':       'to an à para aan',
@@ -44,8 +44,8 @@ _STEM_MIN, _LONG_TOKEN = 4, 6
 
 # %% ../nbs/01c_keys.ipynb #95faf42c
 _INDEX = {w: {k for k, ws in KEYS.items() if w in ws.split()} for ws in KEYS.values() for w in ws.split()}
-WHOLE_ONLY = frozenset({'avoir', 'beleg', 'siren', 'hors', 'neto', 'dato', 'suma'})
-"Key words that only count as a whole word, never as a stem in a longer one (`savoir`, `Belegung`, `Sirene`, `SHORTS`, `mandatory`, `consumable`)"
+WHOLE_ONLY = frozenset({'avoir', 'beleg', 'siren', 'hors', 'neto', 'dato', 'suma', 'document', 'ticket', 'kund'})
+"Key words that only count as a whole word, never as a stem in a longer one (`savoir`, `Belegung`, `Sirene`, `SHORTS`, `Magneto`, `mandatory`, `consumable`, `Documentation fee`, `Ticketmaster`, `Sekundär`)"
 _STEMS = [(w, ks) for w, ks in _INDEX.items() if len(w) >= _STEM_MIN and w not in WHOLE_ONLY]
 
 @lru_cache(maxsize=65536)
@@ -62,9 +62,10 @@ def tokens(text:str) -> list[str]:
     "Lower-case words and number signs of `text`; a dotted abbreviation is one word (`B.V.` → `bv`, `S.p.A.` → `spa`)"
     return _TOKEN.findall(_DOTTED.sub(lambda m: m[0].replace('.', ''), text).casefold())
 
-KEY_REWRITES = ((re.compile(r'\bnet(?=\s+(?:à|a|to)\s+pay)', re.I), 'total'), (re.compile(r'\bp\.?\s?o\.?\s*box\b', re.I), 'box'),
-               (re.compile(r'\bcredit\s*(?:notes?|memos?)\b', re.I), 'creditnote'))
-"Words that say something else together: in `Net à payer` / `net to pay`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order); a `credit note` is the document itself (not a payment by credit card)"
+KEY_REWRITES = ((re.compile(r'\bnet(?:o|to)?(?=\s+(?:(?:à|a|to)\s+pa|payable))', re.I), 'total'), (re.compile(r'\bp\.?\s?o\.?\s*box\b', re.I), 'box'),
+               (re.compile(r'\bcredit\s*(?:notes?|memos?)\b', re.I), 'creditnote'), (re.compile(r"(?<![\w'/])n\.(?=\s*(?:[:#]\s*)?\d|\s*$)", re.I), 'no'),
+               (re.compile(r'\bbefore(?=\s+(?:\w+\s+(?:and|&)\s+)?(?:tax|taxes|vat|gst|credits?|discounts?)\b)', re.I), 'subtotal'))
+"Words that say something else together: in `Net à payer` / `net to pay` / `Net payable` / `Neto a pagar`, `net` is the total left to pay (not the amount before tax); `P.O. Box` is an address (not a purchase order); a `credit note` is the document itself (not a payment by credit card); `n.` before a number or at the end is one (`Fattura n. 12`; not `John N. Smith`, `N/A`); `before tax` (or credits, discounts) is a subtotal (not `pay before 15 March`)"
 
 def _key_tokens(text:str) -> list[str]:
     "`tokens` of `text` once `KEY_REWRITES` are applied"
@@ -183,7 +184,7 @@ OTHER = ['ust-idnr', 'ust-idnr.', 'ust.-id', 'ust.-id.-nr.', 'ust-id', 'ust-id-n
          'steuerbasisbetrag', 'base', 'leistungszeitraum', 'rechnungsrabatt', 'skonto', 'teilzahlung', 'anzahlung', 'acompte',
          'zahlungsbedingungen', 'conditions de paiement', 'bestellung', 'gesamtbetrag der zuschläge', 'gesamtbetrag der abschläge',
          'счёт на оплату', 'счет на оплату', 'handelsrechnung', 'commercial invoice', 'tax invoice', 'proforma invoice',
-         'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'vertrag nr.', 'klantnummer', 'klantnr',
+         'bestellung nr.', 'bestellung nr', 'auftrag nr.', 'order no.', 'lieferschein nr.', 'ddt', 'documento di trasporto', 'vertrag nr.', 'klantnummer', 'klantnr',
          'kvk', 'btw-nummer', 'btw nr', 'btw-nr', 'btw-id', 'btw nummer', 'partita iva', 'p. iva', 'codice fiscale', 'ordernummer',
          'incl. btw', 'excl. btw', 'incl btw', 'excl btw', 'inkl. moms', 'exkl. moms', 'inkl moms', 'exkl moms', 'imposta di bollo',
          'arrival date', 'departure date', 'date of arrival', 'date of departure', 'check-in', 'check-out', 'anreisedatum', 'abreisedatum',

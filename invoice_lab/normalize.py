@@ -29,7 +29,7 @@ def normalize_amount(raw:str|None) -> tuple[str|None, str|None]:
 
 # %% ../nbs/03_normalize.ipynb #d9fc8151
 LOCALE_WORDS = {'MYR': ('sdn bhd', 'sdn. bhd', 'malaysia', 'ringgit', 'kuala lumpur', 'selangor', 'johor'),
-                'SGD': ('singapore', 'pte ltd', 'pte. ltd'), 'AUD': ('pty ltd', 'pty. ltd', 'pty limited', 'australia'),
+                'SGD': ('singapore', 'pte ltd', 'pte. ltd'), 'AUD': ('pty ltd', 'pty. ltd', 'pty limited'),
                 'CAD': ('tvq', 'qst', 'tvh', 'gst/hst', 'hst #', 'hst no', 'hst reg'), 'MXN': ('cfdi', 'r.f.c.'),
                 'EUR': ('gmbh', 'mwst', 'ust-id', 'ust.-id', 'steuernummer', 'ttc', 'tva', 'siret', 'iva', 'nif', 'btw-nr', 'btw nr', 'btw-id', 'kvk'),
                 'RUB': ('ндс', 'руб', 'ооо', 'инн'),
