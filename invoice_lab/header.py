@@ -13,7 +13,7 @@ from pathlib import Path
 from .core import *
 from .contract import *
 from .keys import KEYS, LEGAL, KEY_WORDS, key_classes, token_keys, tokens, no_states, legal_only, legal_ends, only_keys, web_match
-from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE, PLACE_RE, STREET_RE
+from .text import find_amounts, find_dates, parse_date, date_hints, iban_spans, id_checks, web_names, PHONE_TOKEN_RE, URI_RE, PLACE_RE, STREET_RE
 from .normalize import normalize_amount, document_currency
 from .confidence import ONE_KIND_CAP, WorstCurve, calibration_splits
 from .invoice import lexicon_picks
@@ -173,7 +173,7 @@ def phrase_candidates(p:Line, ctx:dict, hints:dict, left:str='') -> list[Candida
     pos, ibans = 0, iban_spans(t)
     for w in p.words:
         tok = w.text.strip(ID_CHARS)
-        if 3 <= len(tok) <= 30 and any(c.isdigit() for c in tok) and not PHONE_TOKEN_RE.fullmatch(tok):
+        if 3 <= len(tok) <= 30 and any(c.isdigit() for c in tok) and not PHONE_TOKEN_RE.fullmatch(tok) and not URI_RE.match(tok):
             a = pos + w.text.find(tok); add('id', a, a + len(tok), tok, tok, has_alpha=float(any(c.isalpha() for c in tok)),
                                             has_sep=float(any(c in '-/.' for c in tok)), **id_checks(tok, t[a + len(tok):], any(s <= a and a + len(tok) <= e for s, e in ibans)))
         pos += len(w.text) + 1

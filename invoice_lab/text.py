@@ -11,9 +11,9 @@ from functools import lru_cache
 
 # %% auto #0
 __all__ = ['DATE_LANGS', 'MONTH_FIRST_CURRENCIES', 'DATE_PATTERNS', 'CURRENCY_SYMBOLS', 'AMOUNT_RE', 'WHOLE_MARKS',
-           'PHONE_TOKEN_RE', 'IBAN_RE', 'WEB_RE', 'PLACE_RE', 'STREET_RE', 'month_number', 'ocr_digits', 'parse_date',
-           'date_hints', 'Span', 'find_dates', 'currency_code', 'parse_amount', 'AmountSpan', 'find_amounts',
-           'amount_in', 'date_in', 'number_in', 'iban_spans', 'id_checks', 'web_names']
+           'PHONE_TOKEN_RE', 'URI_RE', 'IBAN_RE', 'WEB_RE', 'PLACE_RE', 'STREET_RE', 'month_number', 'ocr_digits',
+           'parse_date', 'date_hints', 'Span', 'find_dates', 'currency_code', 'parse_amount', 'AmountSpan',
+           'find_amounts', 'amount_in', 'date_in', 'number_in', 'iban_spans', 'id_checks', 'web_names']
 
 # %% ../nbs/00b_text.ipynb #3d55a178
 DATE_LANGS = ('en', 'de', 'fr', 'es', 'nl', 'ru', 'ms')
@@ -302,6 +302,8 @@ def _iban(t:str) -> bool:
 
 PHONE_TOKEN_RE = re.compile(r'\+\d[\d./-]{7,}|(?:1[-.])?\d{3}[-.]\d{3}[-.]\d{4}')
 "A phone number written as one token: `+4930123456`, `917-344-5386`, `1.800.555.0199`; never an invoice number (none of 414 labelled ones looks like one)"
+URI_RE = re.compile(r'(?:urn|https?|ftp|mailto):|www\.', re.I)
+"The start of a web address or a specification's name (`https://…`, `urn:cen.eu:en16931:2017`); never an invoice number"
 
 IBAN_RE = re.compile(r'\b[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b', re.I)
 
