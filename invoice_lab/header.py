@@ -55,6 +55,10 @@ def _keys(prefix:str, text:str) -> dict:
     ks = key_classes(text)
     return {**{f'{prefix}_{k}': 1. for k in ks}, f'{prefix}_any': float(len(ks))}
 
+def _keyed(c:Candidate, k:str, at:tuple=('left', 'own', 'above')) -> bool:
+    "Whether key class `k` stands in any of the places `at` of candidate `c`'s features (`left`, `own`, `above`, `near`, `sec`)"
+    return any(c.feats.get(f'{p}_{k}') for p in at)
+
 def _in_column(p:Line, box:Box) -> bool:
     "Whether phrase `p` overlaps `box` horizontally, give or take a text height: it stands above or below it"
     return p.box.x0 <= box.x1 + box.height and p.box.x1 >= box.x0 - box.height
@@ -212,7 +216,7 @@ def _rank_feats(cs:list[Candidate], key) -> None:
 
 def amount_sign(cs:list[Candidate]) -> int:
     "-1 when the amount of largest size is negative (a credit note prints its totals so), else 1: among the amounts a total or due key and no discount key labels in their row if there are some (not a footer's share capital, not `Rabatt gesamt -123,75`), else among those that are no rate (one decimal: a rate column's `19,0`)"
-    keys = lambda c: {k for p in ('left', 'own', 'near') for k in ('total', 'due', 'discount') if c.feats.get(f'{p}_{k}')}
+    keys = lambda c: {k for k in ('total', 'due', 'discount') if _keyed(c, k, ('left', 'own', 'near'))}
     keyed = [c.value for c in cs if (ks := keys(c)) & {'total', 'due'} and 'discount' not in ks]
     vs = keyed or [c.value for c in cs if c.feats.get('ndec') != 1] or [c.value for c in cs]
     return -1 if -min(vs, default=0) > max(vs, default=0) else 1
@@ -225,9 +229,8 @@ def amount_feats(cs:list[Candidate]) -> None:
     tops = set(top)
     is_sum = {v for v in top for a in top if a < v and (v - a) in tops and (v - a) <= a}
     is_part = {a for v in top for a in top if a < v and (v - a) in tops}
-    has = lambda c, k: any(c.feats.get(f'{p}_{k}') for p in ('left', 'own', 'above'))
-    net = lambda c: any(c.feats.get(f'{p}_total') and c.feats.get(f'{p}_subtotal') for p in ('left', 'own', 'above'))
-    keyed = {k: Counter(sgn*c.value for c in cs if has(c, k) and not (k == 'total' and net(c)))
+    net = lambda c: any(_keyed(c, 'total', (p,)) and _keyed(c, 'subtotal', (p,)) for p in ('left', 'own', 'above'))
+    keyed = {k: Counter(sgn*c.value for c in cs if _keyed(c, k) and not (k == 'total' and net(c)))
              for k in ('total', 'subtotal', 'tax', 'due')}
     top_keyed = {k: max(v) if v else None for k, v in keyed.items()}
     for c in cs:
@@ -345,7 +348,7 @@ def _firm_words(t:str) -> set[str]: return {w for w in tokens(t) if len(w) > 3 a
 def legal_name(cs:list[Candidate], scores, i:int, j:int) -> int:
     "The vendor's legal name for the best name `cs[i]` when it has no legal form (a logo, a trade name): the best-scored name ending in one, printed in the footer (`FOOT_Y`) or under a vendor key, sharing a name word with it (`Norrskog Bygg` → `Norrskog Bygg & Montage AB`, a signature's `Marek Kowalczyk` → `Zakład Stolarski Kowalczyk Sp. z o.o.`), scored at least a hundredth of it (the model rarely likes a footer), and not the customer's `cs[j]` or a bank; else `i`"
     if cs[i].feats['legal'] or not (ws := _firm_words(cs[i].text)): return i
-    keyed = lambda d, k: any(d.feats.get(f'{p}_{k}') for p in ('left', 'above', 'sec'))
+    keyed = lambda d, k: _keyed(d, k, ('left', 'above', 'sec'))
     firm = [k for k, d in enumerate(cs) if d.feats['legal_last'] and (d.feats['y'] >= FOOT_Y or keyed(d, 'vendor')) and not keyed(d, 'customer') and not keyed(d, 'contact')
             and not d.feats.get('self_contact') and scores[k] >= scores[i]/100 and loose(d.text) != loose(cs[j].text) and ws & _firm_words(d.text)]
     return max(firm, key=lambda k: scores[k], default=i)
